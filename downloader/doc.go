@@ -1,0 +1,38 @@
+// Package downloader turns an order of (presigned) HTTP URLs into complete,
+// verified files on disk, and survives every interruption on the way.
+//
+// A Manager owns every job. A job is an order: a name, a folder below the
+// download root, and files, each with a URL and a name. Callers add jobs,
+// pause, resume, cancel, retry or remove them, replace a file's expired URL,
+// and subscribe to events; nothing else touches a job.
+//
+// Each file is first probed with "GET Range: bytes=0-0" (HEAD is refused on a
+// presigned GET URL). The answer pins the object: its size and ETag are checked
+// on every later response, with If-Match and the Content-Range total, so bytes
+// of two versions of an object are never mixed. A file is then split into
+// ranges that are fetched over several connections at once and written at
+// their offsets into one preallocated NAME.part; when a connection frees up it
+// steals half of the largest range still in flight, so the last percent of a
+// file does not wait on one slow connection. In sequential mode one
+// connection fetches the file in order, for users who open it while it grows.
+//
+// Progress is durable and honest: the .part file is fsynced before the record
+// that claims its bytes is committed to the state database (bbolt). After a
+// crash a file resumes and fetches again at most the bytes that were in flight.
+// A restarted Manager resumes every unfinished job by itself.
+//
+// When every range is in, the file is verified (size, and the SHA-256 or MD5
+// the caller gave, or the ETag when it is a plain MD5), fsynced and renamed to
+// its final name. A file with its final name is therefore always complete and
+// verified. If the final name is taken, " (1)", " (2)", … is appended.
+//
+// Failures are sorted, not guessed at: network errors, stalls and 5xx answers
+// retry with capped exponential backoff and jitter; a 200 answer to a range
+// request falls back to one stream; a changed object restarts its file from
+// zero; an expired URL parks the file in state url_expired, keeps its bytes
+// and waits for SetURL; a missing object, a full or read-only disk stop that
+// file with a FileError that says what to do, and the rest of the job goes on.
+//
+// Events are delivered to subscribers without ever blocking a transfer: state
+// changes at once, progress coalesced to about four messages a second per job.
+package downloader

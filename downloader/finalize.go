@@ -1,0 +1,138 @@
+package downloader
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// finalize verifies the complete .part, syncs it and renames it to its
+// final name, so a file with its final name is always complete and verified.
+func (t *transfer) finalize() error {
+	t.m.mu.Lock()
+	t.m.setState(t.f, FileVerifying, nil)
+	spec := t.f.rec.Spec
+	t.m.mu.Unlock()
+	if err := t.verify(spec); err != nil {
+		return err
+	}
+	if err := t.part.Sync(); err != nil {
+		return &diskError{fmt.Errorf("sync: %w", err)}
+	}
+	t.closePart()
+	final := t.path
+	if exists(final) { // someone made a file of that name meanwhile
+		final = uniquePath(final, func(string) bool { return false })
+	}
+	if err := os.Rename(t.path+partSuffix, final); err != nil {
+		return &diskError{fmt.Errorf("rename: %w", err)}
+	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		return &diskError{fmt.Errorf("sync folder: %w", err)}
+	}
+	t.path = final
+	return t.commit(spans{{0, t.size}})
+}
+
+// verify checks the size and every digest known: the caller's SHA-256 and
+// MD5, and the ETag when it is a plain MD5 (MinIO's multipart ETags,
+// "…-N", are not). A mismatch deletes the .part: its bad bytes cannot be
+// told from good ones.
+func (t *transfer) verify(spec FileSpec) error {
+	st, err := t.part.Stat()
+	if err != nil {
+		return &diskError{fmt.Errorf("stat: %w", err)}
+	}
+	if st.Size() != t.size {
+		if err := t.part.Truncate(t.size); err != nil {
+			return &diskError{fmt.Errorf("truncate: %w", err)}
+		}
+	}
+	checks := digests(spec, t.etag)
+	if len(checks) == 0 {
+		return nil
+	}
+	if err := hashFile(t.ctx, t.part, checks); err != nil {
+		return err
+	}
+	for _, c := range checks {
+		if got := hex.EncodeToString(c.h.Sum(nil)); got != c.want {
+			t.discard()
+			return &FileError{CodeChecksum, fmt.Sprintf("The downloaded file does not match its %s checksum, so it was deleted. Retry the download; if it fails again, tell the portal's support.", c.name)}
+		}
+	}
+	return nil
+}
+
+// discard deletes the .part after a failed verification and forgets its
+// bytes, so a retry starts from zero.
+func (t *transfer) discard() {
+	t.closePart()
+	os.Remove(t.path + partSuffix)
+	t.forget()
+	t.commit(nil)
+}
+
+type digest struct {
+	name, want string
+	h          hash.Hash
+}
+
+func digests(spec FileSpec, etag string) []digest {
+	var out []digest
+	if spec.SHA256 != "" {
+		out = append(out, digest{"SHA-256", strings.ToLower(spec.SHA256), sha256.New()})
+	}
+	md5Want := strings.ToLower(spec.MD5)
+	if md5Want == "" {
+		md5Want = etagMD5(etag)
+	}
+	if md5Want != "" {
+		out = append(out, digest{"MD5", md5Want, md5.New()})
+	}
+	return out
+}
+
+// etagMD5 returns the ETag when it is a plain MD5 of the content.
+func etagMD5(etag string) string {
+	e := strings.ToLower(strings.Trim(strings.TrimPrefix(etag, "W/"), `"`))
+	if len(e) != 32 || strings.HasPrefix(etag, "W/") {
+		return ""
+	}
+	if _, err := hex.DecodeString(e); err != nil {
+		return ""
+	}
+	return e
+}
+
+// hashFile feeds the file to every digest in one pass, stopping with ctx.
+func hashFile(ctx context.Context, f *os.File, checks []digest) error {
+	ws := make([]io.Writer, len(checks))
+	for i := range checks {
+		ws[i] = checks[i].h
+	}
+	w := io.MultiWriter(ws...)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	r := io.NewSectionReader(f, 0, 1<<62)
+	for {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		n, err := r.Read(*bp)
+		w.Write((*bp)[:n])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &diskError{fmt.Errorf("read back: %w", err)}
+		}
+	}
+}

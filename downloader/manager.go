@@ -1,0 +1,329 @@
+package downloader
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Manager owns every job: their records, their transfers and their events.
+// All methods are safe for concurrent use. Close it to stop transfers and
+// release the state database; a new Manager on the same StateDir resumes.
+type Manager struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store
+	limiter *limiter
+	hub     *hub
+
+	ctx  context.Context // ends at Close
+	stop context.CancelFunc
+	wg   sync.WaitGroup // transfers and the progress loop
+
+	fetched atomic.Int64 // body bytes received, for tests and benchmarks
+
+	mu       sync.Mutex
+	settings Settings
+	jobs     []*job
+	byID     map[string]*job
+	hosts    map[string]chan struct{}
+	running  int
+	closed   bool
+}
+
+// job is a Manager's live job; guarded by Manager.mu unless said otherwise.
+type job struct {
+	rec   jobRecord
+	files []*file
+	state JobState
+	gone  bool // removed; its transfers must not write records again
+	// progress bookkeeping, touched by the progress loop only
+	lastSent time.Time
+}
+
+// file is a Manager's live file; guarded by Manager.mu unless said otherwise.
+type file struct {
+	job  *job
+	rec  fileRecord
+	xfer *transfer
+	// done counts bytes written to the .part, updated by the transfer.
+	done atomic.Int64
+	// saveMu orders writes of the record so a later snapshot lands later.
+	saveMu sync.Mutex
+	// progress bookkeeping, touched by the progress loop only
+	lastDone, sentDone int64
+	speed              float64
+}
+
+// New opens the state in cfg.StateDir and resumes every unfinished job.
+func New(cfg Config) (*Manager, error) {
+	if cfg.StateDir == "" || cfg.Root == "" {
+		return nil, errors.New("downloader: Config needs StateDir and Root")
+	}
+	cfg = cfg.withDefaults()
+	st, err := openStore(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	m := &Manager{
+		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(),
+		limiter: newLimiter(cfg.Settings.RateLimit),
+		ctx:     ctx, stop: stop, settings: cfg.Settings,
+		byID: map[string]*job{}, hosts: map[string]chan struct{}{},
+	}
+	if err := m.restore(); err != nil {
+		st.close()
+		return nil, err
+	}
+	m.wg.Add(1)
+	go m.progressLoop()
+	m.mu.Lock()
+	m.schedule()
+	m.mu.Unlock()
+	return m, nil
+}
+
+// restore loads the jobs of an earlier run. A file that was transferring
+// when the process stopped is queued again.
+func (m *Manager) restore() error {
+	recs, files, err := m.store.load()
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		j := &job{rec: r}
+		for _, fr := range files[r.ID] {
+			if fr.State.active() {
+				fr.State = FileQueued
+			}
+			f := &file{job: j, rec: fr}
+			f.done.Store(fr.Done.size())
+			f.lastDone, f.sentDone = f.done.Load(), f.done.Load()
+			j.files = append(j.files, f)
+		}
+		j.state = j.derive()
+		m.jobs = append(m.jobs, j)
+		m.byID[r.ID] = j
+	}
+	sortJobs(m.jobs)
+	if len(m.jobs) > 0 {
+		m.log.Info("resumed state", "jobs", len(m.jobs))
+	}
+	return nil
+}
+
+// Close stops every transfer, makes their progress durable, and closes the
+// state database. Subscriptions end.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	for _, j := range m.jobs {
+		for _, f := range j.files {
+			if f.xfer != nil {
+				f.xfer.cancel(errShutdown)
+			}
+		}
+	}
+	m.mu.Unlock()
+	m.stop()
+	m.wg.Wait()
+	m.hub.close()
+	return m.store.close()
+}
+
+// Add validates spec, records the job and queues its files.
+func (m *Manager) Add(spec JobSpec) (JobInfo, error) {
+	if err := checkSpec(spec); err != nil {
+		return JobInfo{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return JobInfo{}, ErrClosed
+	}
+	j := m.newJob(spec)
+	recs := make([]fileRecord, len(j.files))
+	for i, f := range j.files {
+		recs[i] = f.rec
+	}
+	// The job is on disk before anyone hears of it, so a crash cannot
+	// lose a job the page was told about.
+	if err := m.store.putJob(&j.rec, recs); err != nil {
+		return JobInfo{}, fmt.Errorf("save job: %w", err)
+	}
+	m.jobs = append(m.jobs, j)
+	m.byID[j.rec.ID] = j
+	info := m.info(j)
+	m.hub.publish(Event{Type: EventJobAdded, JobID: j.rec.ID, Job: &info})
+	m.log.Info("job added", "job", j.rec.ID, "name", j.rec.Name, "files", len(j.files))
+	m.schedule()
+	return info, nil
+}
+
+// newJob builds a job from a checked spec and gives each file a free path.
+func (m *Manager) newJob(spec JobSpec) *job {
+	dir := within(m.cfg.Root, spec.Folder)
+	j := &job{rec: jobRecord{
+		ID: newID(), Name: spec.Name, Folder: spec.Folder, Dir: dir,
+		Connections: spec.Connections, Sequential: spec.Sequential,
+		Created: time.Now().UTC(),
+	}}
+	taken := m.takenPaths()
+	for i, fs := range spec.Files {
+		path := uniquePath(within(dir, fs.Name), func(p string) bool { return taken[strings.ToLower(p)] })
+		taken[strings.ToLower(path)] = true
+		size := int64(-1)
+		j.files = append(j.files, &file{job: j, rec: fileRecord{
+			Index: i, Spec: fs, Path: path, State: FileQueued, Size: size,
+		}})
+	}
+	j.state = j.derive()
+	return j
+}
+
+// takenPaths lists, case-folded for case-insensitive disks, the final
+// paths of files that are not complete yet (complete ones are on disk).
+func (m *Manager) takenPaths() map[string]bool {
+	taken := map[string]bool{}
+	for _, j := range m.jobs {
+		for _, f := range j.files {
+			if f.rec.State != FileCompleted {
+				taken[strings.ToLower(f.rec.Path)] = true
+			}
+		}
+	}
+	return taken
+}
+
+// Jobs returns a snapshot of every job, oldest first.
+func (m *Manager) Jobs() []JobInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]JobInfo, 0, len(m.jobs))
+	for _, j := range m.jobs {
+		out = append(out, m.info(j))
+	}
+	return out
+}
+
+// Job returns a snapshot of one job.
+func (m *Manager) Job(id string) (JobInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.byID[id]
+	if !ok {
+		return JobInfo{}, fmt.Errorf("job %q: %w", id, ErrNoJob)
+	}
+	return m.info(j), nil
+}
+
+// Fetched returns the body bytes received over the network since New.
+func (m *Manager) Fetched() int64 { return m.fetched.Load() }
+
+// Settings returns the current settings.
+func (m *Manager) Settings() Settings {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.settings
+}
+
+// SetSettings changes the settings; zero fields keep their value. New
+// connection counts apply to files that start from now on.
+func (m *Manager) SetSettings(s Settings) (Settings, error) {
+	if s.Connections < 0 || s.Connections > 64 || s.MaxActiveFiles < 0 || s.MaxActiveFiles > 100 || s.RateLimit < 0 {
+		return Settings{}, invalidf("connections must be 1-64, files at once 1-100 and the speed limit not negative")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.Connections > 0 {
+		m.settings.Connections = s.Connections
+	}
+	if s.MaxActiveFiles > 0 {
+		m.settings.MaxActiveFiles = s.MaxActiveFiles
+	}
+	if s.RateLimit >= 0 {
+		m.settings.RateLimit = s.RateLimit
+		m.limiter.set(s.RateLimit)
+	}
+	m.schedule()
+	return m.settings, nil
+}
+
+// info snapshots a job; m.mu must be held.
+func (m *Manager) info(j *job) JobInfo {
+	ji := JobInfo{
+		ID: j.rec.ID, Name: j.rec.Name, State: j.state, Dir: j.rec.Dir,
+		Sequential: j.rec.Sequential, Created: j.rec.Created,
+		Files: make([]FileInfo, len(j.files)),
+	}
+	ji.Progress = j.progress()
+	for i, f := range j.files {
+		ji.Files[i] = f.info()
+	}
+	return ji
+}
+
+func (f *file) info() FileInfo {
+	return FileInfo{
+		Index: f.rec.Index, Name: f.rec.Spec.Name, Path: f.rec.Path,
+		State: f.rec.State, Size: f.size(), Done: f.done.Load(),
+		Speed: int64(f.speed), Error: f.rec.Err,
+	}
+}
+
+// size is the file's size as far as known: the probed size, else the size
+// the caller gave, else -1.
+func (f *file) size() int64 {
+	if f.rec.Size >= 0 {
+		return f.rec.Size
+	}
+	if f.rec.Spec.Size > 0 {
+		return f.rec.Spec.Size
+	}
+	return -1
+}
+
+// saveFile commits the file's current record. Records of removed jobs are
+// not written again.
+func (m *Manager) saveFile(f *file) {
+	f.saveMu.Lock()
+	defer f.saveMu.Unlock()
+	m.mu.Lock()
+	rec, id, gone := f.rec, f.job.rec.ID, f.job.gone
+	rec.Done = append(spans(nil), rec.Done...)
+	m.mu.Unlock()
+	if gone {
+		return
+	}
+	if err := m.store.putFile(id, rec); err != nil {
+		m.log.Error("save file state", "job", id, "file", rec.Index, "err", err)
+	}
+}
+
+func newID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x%s", time.Now().UTC().Unix(), hex.EncodeToString(b[:]))
+}
+
+// removeParts deletes the .part files of unfinished files.
+func removeParts(files []*file) {
+	for _, f := range files {
+		if f.rec.State != FileCompleted {
+			os.Remove(f.rec.Path + partSuffix)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package downloader
+
+import (
+	"slices"
+	"strings"
+)
+
+// setState moves f into s, publishes the change and updates its job's
+// state; m.mu must be held. The caller saves the record.
+func (m *Manager) setState(f *file, s FileState, ferr *FileError) {
+	if f.rec.State == s && f.rec.Err == ferr {
+		return
+	}
+	f.rec.State, f.rec.Err = s, ferr
+	fi := f.info()
+	m.hub.publish(Event{Type: EventFileState, JobID: f.job.rec.ID, File: &fi})
+	if s == FileURLExpired {
+		m.hub.publish(Event{Type: EventURLExpired, JobID: f.job.rec.ID, File: &fi})
+	}
+	m.updateJob(f.job)
+}
+
+// updateJob publishes a change of a job's derived state; m.mu must be held.
+func (m *Manager) updateJob(j *job) {
+	s := j.derive()
+	if s == j.state || j.gone {
+		return
+	}
+	j.state = s
+	info := m.info(j)
+	m.hub.publish(Event{Type: EventJobState, JobID: j.rec.ID, Job: &info})
+	switch s {
+	case JobCompleted:
+		m.hub.publish(Event{Type: EventJobCompleted, JobID: j.rec.ID, Job: &info})
+		m.log.Info("job completed", "job", j.rec.ID, "bytes", info.Done)
+	case JobFailed:
+		m.hub.publish(Event{Type: EventJobFailed, JobID: j.rec.ID, Job: &info})
+		m.log.Warn("job failed", "job", j.rec.ID)
+	}
+}
+
+// derive computes a job's state from its files: running while any file
+// transfers; otherwise queued, waiting (for a URL) or paused by what its
+// unfinished files wait for; and once all ended, completed, failed or
+// canceled.
+func (j *job) derive() JobState {
+	var n [8]int
+	for _, f := range j.files {
+		switch f.rec.State {
+		case FileDownloading, FileVerifying:
+			return JobRunning
+		case FileQueued:
+			n[0]++
+		case FileURLExpired:
+			n[1]++
+		case FilePaused:
+			n[2]++
+		case FileFailed:
+			n[3]++
+		case FileCanceled:
+			n[4]++
+		}
+	}
+	switch {
+	case n[0] > 0:
+		return JobQueued
+	case n[1] > 0:
+		return JobWaiting
+	case n[2] > 0:
+		return JobPaused
+	case n[3] > 0:
+		return JobFailed
+	case n[4] > 0:
+		return JobCanceled
+	}
+	return JobCompleted
+}
+
+// progress sums a job's files. Total is -1 while any size is unknown;
+// callers who pass sizes in the job get an exact total from the start.
+func (j *job) progress() Progress {
+	p := Progress{ETA: -1}
+	var speed float64
+	for _, f := range j.files {
+		size := f.size()
+		if size < 0 || p.Total < 0 {
+			p.Total = -1
+		} else {
+			p.Total += size
+		}
+		p.Done += f.done.Load()
+		if f.rec.State.active() {
+			speed += f.speed
+		}
+	}
+	p.Speed = int64(speed)
+	if p.Total >= 0 && p.Speed > 0 {
+		p.ETA = (p.Total - p.Done + p.Speed - 1) / p.Speed
+	}
+	return p
+}
+
+// sortJobs orders jobs oldest first; ids break ties.
+func sortJobs(jobs []*job) {
+	slices.SortStableFunc(jobs, func(a, b *job) int {
+		if c := a.rec.Created.Compare(b.rec.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.rec.ID, b.rec.ID)
+	})
+}

@@ -1,0 +1,354 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// maxRestarts bounds how often one transfer starts a file over because the
+// object changed under it.
+const maxRestarts = 3
+
+// transfer downloads one file: it owns the .part file while it runs.
+type transfer struct {
+	m      *Manager
+	f      *file
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	ended  chan struct{} // closed by Manager.finish
+	conns  int
+
+	// What the transfer knows of the object; written by the probe (worker 0
+	// before probed closes) and by resets (no worker runs), read after.
+	size      int64 // -1 until known
+	etag      string
+	ranged    bool
+	oneStream bool // the server ignored a range: fetch from zero, no Range
+	path   string // final path; the data goes to path+partSuffix
+	part   *os.File
+
+	probed    chan struct{}
+	probeOnce sync.Once
+
+	mu       sync.Mutex
+	queue    []span   // planned, not yet taken, in file order
+	inflight []*piece // being fetched
+	done     spans    // fetched and written
+}
+
+func newTransfer(m *Manager, f *file, conns int) *transfer {
+	ctx, cancel := context.WithCancelCause(m.ctx)
+	return &transfer{
+		m: m, f: f, ctx: ctx, cancel: cancel, conns: max(1, conns),
+		ended: make(chan struct{}),
+	}
+}
+
+// run downloads the file to its final name, starting over from zero when
+// the object changed and in one stream when the server ignores ranges.
+func (t *transfer) run() error {
+	defer t.cancel(nil)
+	defer t.closePart()
+	for restarts := 0; ; restarts++ {
+		err := t.attempt()
+		switch {
+		case err == nil || t.ctx.Err() != nil:
+			return err
+		case errors.Is(err, errNoRanges):
+			t.m.log.Info("server ignores ranges, using one stream", "file", t.path)
+		case errors.Is(err, errObjectChanged) && restarts < maxRestarts:
+			t.m.log.Warn("object changed, starting over", "file", t.path)
+		default:
+			return err
+		}
+		if err := t.restart(errors.Is(err, errNoRanges)); err != nil {
+			return err
+		}
+	}
+}
+
+// attempt runs one pass: probe if needed, fetch what is missing, finalise.
+func (t *transfer) attempt() error {
+	if err := t.open(); err != nil {
+		return err
+	}
+	if err := t.fetchAll(); err != nil {
+		t.checkpoint()
+		return err
+	}
+	if err := t.checkpoint(); err != nil {
+		return err
+	}
+	return t.finalize()
+}
+
+// open loads what the record knows and opens the .part file. Bytes the
+// record claims but the .part lacks (deleted, truncated) are forgotten.
+func (t *transfer) open() error {
+	t.m.mu.Lock()
+	r := t.f.rec
+	t.size, t.etag, t.ranged, t.path = r.Size, r.ETag, r.Ranged, r.Path
+	t.done = append(spans(nil), r.Done...)
+	t.m.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(t.path), 0o755); err != nil {
+		return &diskError{fmt.Errorf("create folder: %w", err)}
+	}
+	if t.part != nil {
+		return nil
+	}
+	partPath := t.path + partSuffix
+	st, statErr := os.Stat(partPath)
+	if len(t.done) > 0 && (statErr != nil || st.Size() < t.size) {
+		t.m.log.Warn("partial file missing or short, starting the file over", "file", partPath)
+		t.forget()
+	}
+	part, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return &diskError{fmt.Errorf("open %s: %w", partPath, err)}
+	}
+	t.part = part
+	return nil
+}
+
+// forget drops everything known of the object, so the next pass probes it
+// afresh and writes from byte zero.
+func (t *transfer) forget() {
+	t.size, t.etag, t.ranged, t.done = -1, "", false, nil
+	t.f.done.Store(0)
+}
+
+// restart empties the .part and commits that before any new byte is
+// written, so the record never claims bytes of another object.
+func (t *transfer) restart(oneStream bool) error {
+	t.forget()
+	if err := t.part.Truncate(0); err != nil {
+		return &diskError{fmt.Errorf("truncate: %w", err)}
+	}
+	t.oneStream = oneStream
+	return t.commit(nil)
+}
+
+// fetchAll fetches every missing byte. Worker 0 probes first when the size
+// is unknown; the others start once the size is.
+func (t *transfer) fetchAll() error {
+	ctx, stop := context.WithCancelCause(t.ctx)
+	defer stop(nil)
+	t.probed = make(chan struct{})
+	t.probeOnce = sync.Once{}
+	var first *piece
+	switch {
+	case t.oneStream || (t.size >= 0 && !t.ranged): // one stream from zero
+		t.forget()
+		t.oneStream = true
+		first = t.addPiece(span{0, -1})
+	case t.size < 0: // probe with the first piece
+		first = t.addPiece(span{0, t.m.cfg.MinPiece})
+	default:
+		t.markProbed()
+	}
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	fail := func(err error) {
+		once.Do(func() { firstErr = err; stop(err) })
+	}
+	wg.Go(func() {
+		if err := t.worker(ctx, first); err != nil {
+			fail(err)
+		}
+	})
+	cpDone := t.startCheckpoints(ctx, fail)
+	select {
+	case <-t.probed:
+		if err := t.prepare(); err != nil {
+			fail(err)
+			break
+		}
+		for range t.extraWorkers(first != nil) {
+			wg.Go(func() {
+				if err := t.worker(ctx, nil); err != nil {
+					fail(err)
+				}
+			})
+		}
+	case <-ctx.Done():
+	}
+	wg.Wait()
+	stop(nil)
+	<-cpDone
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := context.Cause(t.ctx); err != nil {
+		return err
+	}
+	if t.missing() {
+		return fmt.Errorf("%w: the transfer ended with bytes missing", errBadResponse)
+	}
+	return nil
+}
+
+// prepare sizes the .part and plans the ranges still missing, once the
+// object is known.
+func (t *transfer) prepare() error {
+	t.mu.Lock()
+	size, ranged := t.size, t.ranged
+	t.mu.Unlock()
+	if err := t.checkSize(size); err != nil {
+		return err
+	}
+	if size > 0 {
+		if err := preallocate(t.part, size); err != nil {
+			return &diskError{fmt.Errorf("reserve %d bytes: %w", size, err)}
+		}
+	}
+	if !ranged || size < 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	covered := t.done
+	for _, p := range t.inflight {
+		covered = covered.add(span{p.start, p.endNow()})
+	}
+	t.queue = plan(covered.gaps(t.size), t.conns, t.m.cfg.MinPiece)
+	return nil
+}
+
+// checkSize compares the server's size with the one the caller gave.
+func (t *transfer) checkSize(size int64) error {
+	want := t.f.rec.Spec.Size
+	if want > 0 && size >= 0 && want != size {
+		return &FileError{CodeSize, fmt.Sprintf("The server's file is %d bytes but the portal said %d. Ask the portal's support about the order.", size, want)}
+	}
+	return nil
+}
+
+// extraWorkers is how many more workers the planned ranges can use.
+func (t *transfer) extraWorkers(haveFirst bool) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.conns
+	if haveFirst {
+		n--
+	}
+	if !t.ranged {
+		return 0
+	}
+	return min(n, len(t.queue)+len(t.inflight))
+}
+
+func (t *transfer) markProbed() {
+	t.probeOnce.Do(func() { close(t.probed) })
+}
+
+// missing reports bytes of a known size not yet fetched.
+func (t *transfer) missing() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.size < 0 || t.done.size() != t.size
+}
+
+// worker fetches first (if any), then pieces from the queue, then halves
+// stolen from the largest piece in flight, until nothing is left.
+func (t *transfer) worker(ctx context.Context, p *piece) error {
+	for {
+		if p == nil {
+			if p = t.take(); p == nil {
+				return nil
+			}
+		}
+		err := t.fetchPiece(ctx, p)
+		t.release(p)
+		if err != nil {
+			return err
+		}
+		p = nil
+	}
+}
+
+// startCheckpoints makes progress durable every CheckpointInterval until
+// ctx ends; a checkpoint that fails stops the transfer.
+func (t *transfer) startCheckpoints(ctx context.Context, fail func(error)) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(t.m.cfg.CheckpointInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := t.checkpoint(); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}
+	}()
+	return done
+}
+
+// checkpoint syncs the .part and then commits the bytes it holds. A .part
+// deleted or replaced under the transfer stops the file.
+func (t *transfer) checkpoint() error {
+	if t.part == nil {
+		return nil
+	}
+	if err := t.checkPart(); err != nil {
+		return err
+	}
+	covered := t.covered()
+	if err := t.part.Sync(); err != nil {
+		return &diskError{fmt.Errorf("sync: %w", err)}
+	}
+	return t.commit(covered)
+}
+
+// checkPart fails when the .part on disk is no longer the file being written.
+func (t *transfer) checkPart() error {
+	onDisk, err := os.Stat(t.path + partSuffix)
+	open, err2 := t.part.Stat()
+	if err != nil || err2 != nil || !os.SameFile(onDisk, open) {
+		return &FileError{CodePartMissing, fmt.Sprintf("The partial file %s was deleted or moved. Retry the download to fetch this file again.", filepath.Base(t.path+partSuffix))}
+	}
+	return nil
+}
+
+// covered is what is on disk: finished spans and the written head of every
+// piece in flight.
+func (t *transfer) covered() spans {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := append(spans(nil), t.done...)
+	for _, p := range t.inflight {
+		c = c.add(p.written())
+	}
+	return c
+}
+
+// commit writes what the transfer knows into the file's record.
+func (t *transfer) commit(done spans) error {
+	t.mu.Lock()
+	size, etag, ranged := t.size, t.etag, t.ranged
+	t.mu.Unlock()
+	t.m.mu.Lock()
+	r := &t.f.rec
+	r.Size, r.ETag, r.Ranged, r.Done, r.Path = size, etag, ranged, done, t.path
+	t.m.mu.Unlock()
+	t.m.saveFile(t.f)
+	return nil
+}
+
+func (t *transfer) closePart() {
+	if t.part != nil {
+		t.part.Close()
+		t.part = nil
+	}
+}
