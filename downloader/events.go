@@ -11,14 +11,14 @@ type EventType string
 
 // Event types.
 const (
-	EventJobAdded     EventType = "job.added"     // Job set
-	EventJobProgress  EventType = "job.progress"  // Progress and Files set
-	EventJobState     EventType = "job.state"     // Job set
-	EventFileState    EventType = "file.state"    // File set
+	EventJobAdded     EventType = "job.added"        // Job set
+	EventJobProgress  EventType = "job.progress"     // Progress and Files set
+	EventJobState     EventType = "job.state"        // Job set
+	EventFileState    EventType = "file.state"       // File set
 	EventURLExpired   EventType = "file.url_expired" // File set; answer with SetURL
-	EventJobCompleted EventType = "job.completed" // Job set
-	EventJobFailed    EventType = "job.failed"    // Job set
-	EventJobRemoved   EventType = "job.removed"   // JobID only
+	EventJobCompleted EventType = "job.completed"    // Job set
+	EventJobFailed    EventType = "job.failed"       // Job set
+	EventJobRemoved   EventType = "job.removed"      // JobID only
 )
 
 // Event is something that happened to a job. Its pointers are shared

@@ -28,9 +28,9 @@ type transfer struct {
 	size      int64 // -1 until known
 	etag      string
 	ranged    bool
-	oneStream bool // the server ignored a range: fetch from zero, no Range
-	path   string // final path; the data goes to path+partSuffix
-	part   *os.File
+	oneStream bool   // the server ignored a range: fetch from zero, no Range
+	path      string // final path; the data goes to path+partSuffix
+	part      *os.File
 
 	probed    chan struct{}
 	probeOnce sync.Once

@@ -7,7 +7,7 @@ type JobSpec struct {
 	// Name is shown to the user; it is not a path.
 	Name string `json:"name"`
 	// Folder is a relative path below the download root; "" means the root.
-	Folder string `json:"folder"`
+	Folder string     `json:"folder"`
 	Files  []FileSpec `json:"files"`
 	// Connections per file; 0 means the Manager's default.
 	Connections int `json:"connections,omitempty"`
@@ -67,12 +67,12 @@ func (s FileState) active() bool {
 
 // JobInfo is a snapshot of a job, safe to keep and to encode.
 type JobInfo struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	State      JobState   `json:"state"`
-	Dir        string     `json:"dir"`
-	Sequential bool       `json:"sequential"`
-	Created    time.Time  `json:"created"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	State      JobState  `json:"state"`
+	Dir        string    `json:"dir"`
+	Sequential bool      `json:"sequential"`
+	Created    time.Time `json:"created"`
 	Progress
 	Files []FileInfo `json:"files"`
 }
