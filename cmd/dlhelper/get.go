@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"dlhelper/downloader"
+)
+
+// getOptions are the flags of "dlhelper get".
+type getOptions struct {
+	dir, state  string
+	connections int
+	files       int
+	limit       int64
+	sequential  bool
+	quiet       bool
+	checkpoint  time.Duration
+	urls        []string
+}
+
+func parseGet(args []string, stderr io.Writer) (getOptions, error) {
+	var o getOptions
+	fs := flag.NewFlagSet("dlhelper get", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.dir, "dir", ".", "folder to download into")
+	fs.StringVar(&o.state, "state", filepath.Join(stateDir(), "get"), "folder for the resume state")
+	fs.IntVar(&o.connections, "connections", 8, "connections per file (1-64)")
+	fs.IntVar(&o.files, "files", 5, "files downloaded at once (1-100)")
+	fs.Int64Var(&o.limit, "limit", 0, "overall speed limit in bytes per second (0: none)")
+	fs.BoolVar(&o.sequential, "sequential", false, "fetch each file in order over one connection")
+	fs.BoolVar(&o.quiet, "quiet", false, "print no progress, only errors")
+	fs.DurationVar(&o.checkpoint, "checkpoint", 0, "how often progress is made durable (default 2s)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: dlhelper get [flags] URL...\n\nDownloads the URLs into --dir. Interrupted? Run the same command again: it resumes.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.urls = fs.Args()
+	if len(o.urls) == 0 {
+		fs.Usage()
+		return o, errors.New("give at least one URL")
+	}
+	return o, nil
+}
+
+func runGet(args []string, stdout, stderr io.Writer) int {
+	o, err := parseGet(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dlhelper get: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := get(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "dlhelper get: %v\n", err)
+		if ctx.Err() != nil {
+			return 130
+		}
+		return 1
+	}
+	return 0
+}
+
+// get downloads o.urls into o.dir and waits until every file is complete.
+// The job stays in the state folder until then, so a second run with the
+// same names picks up where the first stopped, even with fresh URLs.
+func get(ctx context.Context, o getOptions, stdout, stderr io.Writer) error {
+	root, err := filepath.Abs(o.dir)
+	if err != nil {
+		return fmt.Errorf("the folder %s cannot be used: %v", o.dir, err)
+	}
+	spec, err := getSpec(o)
+	if err != nil {
+		return err
+	}
+	m, err := downloader.New(downloader.Config{
+		StateDir: o.state, Root: root, CheckpointInterval: o.checkpoint,
+		Settings: downloader.Settings{Connections: o.connections, MaxActiveFiles: o.files, RateLimit: o.limit},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	sub := m.Subscribe()
+	defer sub.Close()
+	id, err := startOrResume(m, spec)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	bar := newProgressBars(stdout, o.quiet)
+	info, err := waitJob(ctx, m, sub, id, bar)
+	bar.finish(err == nil && info.State == downloader.JobCompleted)
+	if err != nil {
+		if ctx.Err() != nil {
+			return errors.New("interrupted; run the same command again to resume")
+		}
+		return err
+	}
+	if err := jobError(info); err != nil {
+		return err
+	}
+	if !o.quiet {
+		fmt.Fprintf(stdout, "Downloaded %d file(s), %s, in %s.\n", len(info.Files), humanBytes(info.Done), time.Since(start).Round(time.Millisecond))
+	}
+	return m.RemoveJob(id, false)
+}
+
+// getSpec names each file after the last element of its URL path.
+func getSpec(o getOptions) (downloader.JobSpec, error) {
+	spec := downloader.JobSpec{Name: "dlhelper get", Connections: o.connections, Sequential: o.sequential}
+	for _, raw := range o.urls {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return spec, fmt.Errorf("%q is not an http or https URL", raw)
+		}
+		spec.Files = append(spec.Files, downloader.FileSpec{URL: raw, Name: nameFromURL(u)})
+	}
+	return spec, nil
+}
+
+// nameFromURL picks a safe file name from a URL's path.
+func nameFromURL(u *url.URL) string {
+	name := path.Base(u.Path)
+	if downloader.CheckName(name) == nil {
+		return name
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || strings.ContainsRune(`/\<>:"|?*`, r) {
+			return '_'
+		}
+		return r
+	}, name)
+	name = strings.TrimRight(name, ". ")
+	if downloader.CheckName(name) != nil {
+		return "download"
+	}
+	return name
+}
+
+// startOrResume continues an unfinished job with the same folder and file
+// names, giving it the URLs of this run (a fresh link continues where an
+// expired one stopped), or adds a new job.
+func startOrResume(m *downloader.Manager, spec downloader.JobSpec) (string, error) {
+	for _, j := range m.Jobs() {
+		if !sameFiles(j, spec) {
+			continue
+		}
+		for i, f := range spec.Files {
+			if err := m.SetURL(j.ID, i, f.URL); err != nil && !errors.Is(err, downloader.ErrState) {
+				return "", err
+			}
+		}
+		if err := m.RetryJob(j.ID); err != nil && !errors.Is(err, downloader.ErrState) {
+			return "", err
+		}
+		if err := m.ResumeJob(j.ID); err != nil && !errors.Is(err, downloader.ErrState) {
+			return "", err
+		}
+		return j.ID, nil
+	}
+	j, err := m.Add(spec)
+	if err != nil {
+		return "", err
+	}
+	return j.ID, nil
+}
+
+func sameFiles(j downloader.JobInfo, spec downloader.JobSpec) bool {
+	return slices.EqualFunc(j.Files, spec.Files, func(a downloader.FileInfo, b downloader.FileSpec) bool {
+		return a.Name == b.Name
+	})
+}
+
+// waitJob follows the job's events until it has ended or needs a person
+// (a fresh URL). Progress events feed the bar; the job is read afresh only
+// when its state changes.
+func waitJob(ctx context.Context, m *downloader.Manager, sub *downloader.Subscription, id string, bar *progressBars) (downloader.JobInfo, error) {
+	info, err := m.Job(id)
+	for err == nil && !settled(info.State) {
+		bar.update(info.Progress, info.Files)
+		var ev downloader.Event
+		for ev.JobID != id || (ev.Type != downloader.EventJobState && ev.Type != downloader.EventFileState) {
+			if ev, err = sub.Next(ctx); err != nil {
+				return info, err
+			}
+			if ev.JobID == id && ev.Type == downloader.EventJobProgress {
+				bar.update(*ev.Progress, nil)
+			}
+		}
+		info, err = m.Job(id)
+	}
+	return info, err
+}
+
+// settled reports a state in which the job no longer moves by itself.
+func settled(s downloader.JobState) bool {
+	switch s {
+	case downloader.JobCompleted, downloader.JobFailed, downloader.JobCanceled, downloader.JobWaiting, downloader.JobPaused:
+		return true
+	}
+	return false
+}
+
+// jobError is the one-line reason a job did not complete.
+func jobError(info downloader.JobInfo) error {
+	var failed []string
+	for _, f := range info.Files {
+		if f.State == downloader.FileCompleted {
+			continue
+		}
+		msg := string(f.State)
+		if f.Error != nil {
+			msg = f.Error.Message
+		}
+		failed = append(failed, fmt.Sprintf("%s: %s", f.Name, msg))
+	}
+	switch len(failed) {
+	case 0:
+		return nil
+	case 1:
+		return errors.New(failed[0])
+	}
+	return fmt.Errorf("%d of %d files did not complete; first, %s", len(failed), len(info.Files), failed[0])
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,66 @@
+// Command dlhelper is the download helper a portal page hands its orders to.
+//
+//	dlhelper                 start the helper: local server and tray icon
+//	dlhelper serve ...       start the local server without a tray
+//	dlhelper get URL...      download URLs from a terminal, with progress bars
+//	dlhelper version         print the version
+//
+// Run "dlhelper help" or "dlhelper COMMAND -h" for the flags.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set by the build: -ldflags "-X main.version=…".
+var version = "dev"
+
+// commands maps a sub-command to the function that runs it; each returns
+// the process exit code.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"get":     runGet,
+	"serve":   runServe,
+	"version": runVersion,
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return runApp(args, stdout, stderr)
+	}
+	if cmd, ok := commands[args[0]]; ok {
+		return cmd(args[1:], stdout, stderr)
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "dlhelper: unknown command %q. Run \"dlhelper help\" to see the commands.\n", args[0])
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `dlhelper downloads a portal's orders with resumable, parallel range requests.
+
+Usage:
+  dlhelper                  start the helper (local server and tray icon)
+  dlhelper serve [flags]    start the local server without a tray
+  dlhelper get [flags] URL...
+                            download URLs here, with progress bars; run the
+                            same command again to resume after an interruption
+  dlhelper version          print the version
+
+Run "dlhelper COMMAND -h" for a command's flags.
+`)
+}
+
+func runVersion(_ []string, stdout, _ io.Writer) int {
+	fmt.Fprintf(stdout, "dlhelper %s\n", version)
+	return 0
+}
