@@ -107,6 +107,7 @@ const (
 	CodeSize           = "size_mismatch"
 	CodeObjectChanging = "object_changing"
 	CodeDisk           = "disk_error"
+	CodeBadResponse    = "bad_response"
 )
 
 // describe turns the error that stopped a file into what the user reads.
@@ -128,6 +129,8 @@ func describe(err error) *FileError {
 		return &FileError{CodePermission, "dlhelper may not write to the download folder. Fix its permissions, then resume."}
 	case errors.Is(err, errObjectChanged):
 		return &FileError{CodeObjectChanging, "The file keeps changing on the server. Ask the portal for the order again later, then retry."}
+	case errors.Is(err, errBadResponse):
+		return &FileError{CodeBadResponse, "The server keeps sending something other than the part of the file asked for (" + err.Error() + "). Retry later; if it keeps happening, a proxy may be altering downloads."}
 	case isDiskError(err):
 		return &FileError{CodeDisk, "Writing the file failed (" + err.Error() + "). Check the disk, then resume."}
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // maxRestarts bounds how often one transfer starts a file over because the
-// object changed under it.
+// object changed under it or the server stopped honouring ranges.
 const maxRestarts = 3
 
 // transfer downloads one file: it owns the .part file while it runs.
@@ -59,7 +59,7 @@ func (t *transfer) run() error {
 		switch {
 		case err == nil || t.ctx.Err() != nil:
 			return err
-		case errors.Is(err, errNoRanges):
+		case errors.Is(err, errNoRanges) && restarts < maxRestarts:
 			t.m.log.Info("server ignores ranges, using one stream", "file", t.path)
 		case errors.Is(err, errObjectChanged) && restarts < maxRestarts:
 			t.m.log.Warn("object changed, starting over", "file", t.path)
@@ -138,6 +138,7 @@ func (t *transfer) restart(oneStream bool) error {
 func (t *transfer) fetchAll() error {
 	ctx, stop := context.WithCancelCause(t.ctx)
 	defer stop(nil)
+	t.queue, t.inflight = nil, nil // what a failed pass planned is stale
 	t.probed = make(chan struct{})
 	t.probeOnce = sync.Once{}
 	var first *piece

@@ -1,0 +1,132 @@
+package downloader
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+)
+
+// testConfig is a Config tuned so faults resolve in milliseconds: small
+// pieces, quick retries, a short stall timeout and frequent checkpoints.
+func testConfig(t *testing.T) Config {
+	return Config{
+		StateDir: t.TempDir(), Root: t.TempDir(),
+		MinPiece: 64 << 10, StallTimeout: 300 * time.Millisecond,
+		CheckpointInterval: 50 * time.Millisecond, ProgressInterval: 20 * time.Millisecond,
+		RetryBase: 5 * time.Millisecond, RetryMax: 40 * time.Millisecond, MaxAttempts: 6,
+		Logger: quietLogger(t),
+	}
+}
+
+func quietLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func newTestManager(t *testing.T, cfg Config) *Manager {
+	t.Helper()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func randomData(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}).Read(b)
+	return b
+}
+
+// runJob adds spec and waits until the job no longer moves by itself.
+func runJob(t *testing.T, m *Manager, spec JobSpec) JobInfo {
+	t.Helper()
+	sub := m.Subscribe()
+	defer sub.Close()
+	j, err := m.Add(spec)
+	if err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	return waitSettled(t, m, sub, j.ID)
+}
+
+// waitSettled waits, through events, until job id is completed, failed,
+// canceled, paused or waiting for a URL.
+func waitSettled(t *testing.T, m *Manager, sub *Subscription, id string) JobInfo {
+	t.Helper()
+	return waitJobState(t, m, sub, id, JobCompleted, JobFailed, JobCanceled, JobPaused, JobWaiting)
+}
+
+func waitJobState(t *testing.T, m *Manager, sub *Subscription, id string, states ...JobState) JobInfo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		j, err := m.Job(id)
+		if err != nil {
+			t.Fatalf("Job(%s): %v", id, err)
+		}
+		for _, s := range states {
+			if j.State == s {
+				return j
+			}
+		}
+		if _, err := sub.Next(ctx); err != nil {
+			t.Fatalf("waiting for job %s to reach %v (now %s): %v", id, states, j.State, err)
+		}
+	}
+}
+
+// waitEvent returns the first event for which ok is true.
+func waitEvent(t *testing.T, sub *Subscription, ok func(Event) bool) Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("waiting for an event: %v", err)
+		}
+		if ok(ev) {
+			return ev
+		}
+	}
+}
+
+func assertFile(t *testing.T, path string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: %d bytes differ from the %d expected", path, len(got), len(want))
+	}
+}
+
+func assertNoPart(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path + partSuffix); !os.IsNotExist(err) {
+		t.Errorf("%s%s still exists (err %v)", path, partSuffix, err)
+	}
+}
+
+// waitFor polls cond for what events cannot tell (files on disk).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 30s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

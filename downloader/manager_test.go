@@ -1,0 +1,340 @@
+package downloader
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"dlhelper/internal/faultserver"
+)
+
+func TestAJobWithAMissingFileCompletesTheOthers(t *testing.T) {
+	t.Parallel()
+	data := randomData(3, 200<<10)
+	good := faultserver.New(t, data)
+	gone := faultserver.New(t, data, faultserver.StatusStatic(404))
+	m := newTestManager(t, testConfig(t))
+	j := runJob(t, m, JobSpec{Name: "order", Folder: "order-1", Files: []FileSpec{
+		{URL: good.URL(), Name: "a.zip"}, {URL: gone.URL(), Name: "b.zip"}, {URL: good.URL(), Name: "sub/c.zip"},
+	}})
+	if j.State != JobFailed {
+		t.Errorf("job state %s, want failed", j.State)
+	}
+	assertFile(t, j.Files[0].Path, data)
+	assertFile(t, j.Files[2].Path, data)
+	if got := j.Files[1].Error; got == nil || got.Code != CodeNotFound {
+		t.Errorf("missing file error %+v, want %s", got, CodeNotFound)
+	}
+	if want := filepath.Join(m.cfg.Root, "order-1", "sub", "c.zip"); j.Files[2].Path != want {
+		t.Errorf("path %s, want %s", j.Files[2].Path, want)
+	}
+}
+
+func TestSameNamesGetANumber(t *testing.T) {
+	t.Parallel()
+	data := randomData(4, 1000)
+	srv := faultserver.New(t, data)
+	cfg := testConfig(t)
+	if err := os.WriteFile(filepath.Join(cfg.Root, "a.zip"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := newTestManager(t, cfg)
+	j := runJob(t, m, JobSpec{Name: "x", Files: []FileSpec{
+		{URL: srv.URL(), Name: "a.zip"}, {URL: srv.URL(), Name: "a.zip"}, {URL: srv.URL(), Name: "B.zip"}, {URL: srv.URL(), Name: "b.zip"},
+	}})
+	var names []string
+	for _, f := range j.Files {
+		names = append(names, filepath.Base(f.Path))
+		assertFile(t, f.Path, data)
+	}
+	// b.zip and B.zip would be one file on Windows and macOS.
+	if want := []string{"a (1).zip", "a (2).zip", "B.zip", "b (1).zip"}; !slices.Equal(names, want) {
+		t.Errorf("names %q, want %q", names, want)
+	}
+	assertFile(t, filepath.Join(cfg.Root, "a.zip"), []byte("mine"))
+}
+
+func TestAddRefusesBadJobs(t *testing.T) {
+	t.Parallel()
+	m := newTestManager(t, testConfig(t))
+	ok := FileSpec{URL: "http://127.0.0.1:1/x", Name: "x.zip"}
+	tests := []struct {
+		name string
+		spec JobSpec
+		says string
+	}{
+		{"no name", JobSpec{Files: []FileSpec{ok}}, "name"},
+		{"no files", JobSpec{Name: "x"}, "files"},
+		{"an escaping folder", JobSpec{Name: "x", Folder: "../up", Files: []FileSpec{ok}}, "folder"},
+		{"an absolute file name", JobSpec{Name: "x", Files: []FileSpec{{URL: ok.URL, Name: "/etc/passwd"}}}, "files[0]"},
+		{"an ftp URL", JobSpec{Name: "x", Files: []FileSpec{ok, {URL: "ftp://h/x", Name: "y"}}}, "files[1]"},
+		{"a short sha256", JobSpec{Name: "x", Files: []FileSpec{{URL: ok.URL, Name: "y", SHA256: "abc"}}}, "sha256"},
+		{"too many connections", JobSpec{Name: "x", Connections: 65, Files: []FileSpec{ok}}, "connections"},
+		{"too many files", JobSpec{Name: "x", Files: make([]FileSpec, MaxFilesPerJob+1)}, "files"},
+	}
+	for _, tt := range tests {
+		_, err := m.Add(tt.spec)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.says) {
+			t.Errorf("%s: Add = %v, want ErrInvalid naming %q", tt.name, err, tt.says)
+		}
+	}
+	if len(m.Jobs()) != 0 {
+		t.Errorf("refused jobs were kept: %d", len(m.Jobs()))
+	}
+}
+
+func TestResumeAfterRestartFetchesOnlyWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	data := randomData(5, 8<<20)
+	srv := faultserver.New(t, data, faultserver.RateLimit(4<<20))
+	cfg := testConfig(t)
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := m.Subscribe()
+	j, err := m.Add(JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "big.bin"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, sub, func(ev Event) bool {
+		return ev.Type == EventJobProgress && ev.Progress.Done > 3<<20
+	})
+	m.Close()
+	before := srv.BytesSent()
+
+	m = newTestManager(t, cfg)
+	sub = m.Subscribe()
+	got := waitSettled(t, m, sub, j.ID)
+	if got.State != JobCompleted {
+		t.Fatalf("after restart the job ended %s", got.State)
+	}
+	assertFile(t, got.Files[0].Path, data)
+	// Close checkpoints every written byte, so the second run needs only
+	// the rest, plus at most the ranges that were being read.
+	if sent, limit := srv.BytesSent(), int64(len(data))+int64(8*bufSize); sent > limit {
+		t.Errorf("server sent %d bytes in all (%d before the restart), want at most %d", sent, before, limit)
+	}
+}
+
+func TestAPartDeletedAtRestStartsTheFileOver(t *testing.T) {
+	t.Parallel()
+	data := randomData(6, 4<<20)
+	srv := faultserver.New(t, data, faultserver.RateLimit(4<<20))
+	cfg := testConfig(t)
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := m.Subscribe()
+	j, _ := m.Add(JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
+	waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventJobProgress && ev.Progress.Done > 1<<20 })
+	m.Close()
+	if err := os.Remove(j.Files[0].Path + partSuffix); err != nil {
+		t.Fatal(err)
+	}
+	m = newTestManager(t, cfg)
+	got := waitSettled(t, m, m.Subscribe(), j.ID)
+	if got.State != JobCompleted {
+		t.Fatalf("job ended %s", got.State)
+	}
+	assertFile(t, got.Files[0].Path, data)
+}
+
+func TestAPartDeletedWhileDownloadingStopsTheFileAndRetryRecovers(t *testing.T) {
+	t.Parallel()
+	data := randomData(7, 4<<20)
+	srv := faultserver.New(t, data, faultserver.RateLimit(2<<20))
+	m := newTestManager(t, testConfig(t))
+	sub := m.Subscribe()
+	j, _ := m.Add(JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
+	waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventJobProgress && ev.Progress.Done > 256<<10 })
+	if err := os.Remove(j.Files[0].Path + partSuffix); err != nil {
+		t.Fatal(err)
+	}
+	got := waitSettled(t, m, sub, j.ID)
+	if f := got.Files[0]; f.State != FileFailed || f.Error == nil || f.Error.Code != CodePartMissing {
+		t.Fatalf("file ended %s with %+v, want failed with %s", f.State, f.Error, CodePartMissing)
+	}
+	if err := m.RetryJob(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	got = waitJobState(t, m, sub, j.ID, JobCompleted, JobFailed)
+	if got.State != JobCompleted {
+		t.Fatalf("after retry the job ended %s", got.State)
+	}
+	assertFile(t, got.Files[0].Path, data)
+}
+
+func TestAnExpiredURLKeepsItsBytesAndContinuesWithANewOne(t *testing.T) {
+	t.Parallel()
+	data := randomData(8, 3<<20)
+	// Resets make every answer short, so the URL expires with bytes on disk.
+	srv := faultserver.New(t, data, faultserver.ExpireAfter(3), faultserver.ResetAfterBytes(512<<10))
+	cfg := testConfig(t)
+	cfg.Settings.Connections = 1
+	m := newTestManager(t, cfg)
+	sub := m.Subscribe()
+	j, _ := m.Add(JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
+	ev := waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventURLExpired })
+	if ev.File == nil || ev.File.Index != 0 || ev.File.State != FileURLExpired {
+		t.Fatalf("url_expired event %+v", ev.File)
+	}
+	kept := ev.File.Done
+	if kept == 0 {
+		t.Fatal("no bytes were kept when the URL expired")
+	}
+	sentBefore := srv.BytesSent()
+	if err := m.SetURL(j.ID, 0, srv.URLWithToken(srv.FreshToken())); err != nil {
+		t.Fatal(err)
+	}
+	got := waitJobState(t, m, sub, j.ID, JobCompleted, JobFailed)
+	if got.State != JobCompleted {
+		t.Fatalf("job ended %s: %+v", got.State, got.Files[0].Error)
+	}
+	assertFile(t, got.Files[0].Path, data)
+	if after := srv.BytesSent() - sentBefore; after > int64(len(data))-kept {
+		t.Errorf("after the new URL the server sent %d bytes; %d of %d were kept", after, kept, len(data))
+	}
+}
+
+func TestPauseResumeCancelAndRemove(t *testing.T) {
+	t.Parallel()
+	data := randomData(9, 4<<20)
+	srv := faultserver.New(t, data, faultserver.RateLimit(2<<20))
+	m := newTestManager(t, testConfig(t))
+	sub := m.Subscribe()
+	j, _ := m.Add(JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
+	waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventJobProgress })
+
+	if err := m.PauseJob(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitJobState(t, m, sub, j.ID, JobPaused)
+	if err := m.PauseJob(j.ID); err != nil {
+		t.Errorf("pausing a paused job: %v, want nil", err)
+	}
+	if err := m.ResumeJob(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitJobState(t, m, sub, j.ID, JobRunning)
+	if err := m.CancelJob(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := waitJobState(t, m, sub, j.ID, JobCanceled)
+	waitFor(t, func() bool { _, err := os.Stat(got.Files[0].Path + partSuffix); return os.IsNotExist(err) })
+	if err := m.PauseJob(j.ID); !errors.Is(err, ErrState) {
+		t.Errorf("pausing a canceled job: %v, want ErrState", err)
+	}
+	if err := m.RetryJob(j.ID); err != nil {
+		t.Fatal(err)
+	}
+	got = waitJobState(t, m, sub, j.ID, JobCompleted)
+	assertFile(t, got.Files[0].Path, data)
+	if err := m.RemoveJob(j.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Job(j.ID); !errors.Is(err, ErrNoJob) {
+		t.Errorf("removed job still found: %v", err)
+	}
+	assertFile(t, got.Files[0].Path, data) // complete files stay
+}
+
+func TestPauseAllAndResumeAll(t *testing.T) {
+	t.Parallel()
+	data := randomData(10, 2<<20)
+	srv := faultserver.New(t, data, faultserver.RateLimit(1<<20))
+	m := newTestManager(t, testConfig(t))
+	sub := m.Subscribe()
+	var ids []string
+	for i := range 2 {
+		j, err := m.Add(JobSpec{Name: fmt.Sprint(i), Folder: fmt.Sprint(i), Files: []FileSpec{{URL: srv.URL(), Name: "f"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, j.ID)
+	}
+	m.PauseAll()
+	for _, id := range ids {
+		waitJobState(t, m, sub, id, JobPaused)
+	}
+	m.ResumeAll()
+	for _, id := range ids {
+		if j := waitJobState(t, m, sub, id, JobCompleted); j.Files[0].State != FileCompleted {
+			t.Errorf("job %s file %s", id, j.Files[0].State)
+		}
+	}
+}
+
+func TestConnectionsPerHostAreCapped(t *testing.T) {
+	t.Parallel()
+	data := randomData(11, 4<<20)
+	srv := faultserver.New(t, data, faultserver.RateLimit(8<<20))
+	cfg := testConfig(t)
+	cfg.MaxConnsPerHost = 3
+	m := newTestManager(t, cfg)
+	var files []FileSpec
+	for i := range 4 {
+		files = append(files, FileSpec{URL: srv.URL(), Name: fmt.Sprintf("f%d", i)})
+	}
+	j := runJob(t, m, JobSpec{Name: "x", Files: files})
+	if j.State != JobCompleted {
+		t.Fatalf("job ended %s", j.State)
+	}
+	if got := srv.MaxConcurrent(); got > 3 || got < 2 {
+		t.Errorf("server saw %d requests at once, want 2 or 3 (the cap)", got)
+	}
+}
+
+func TestSequentialModeFetchesInOrderOverOneConnection(t *testing.T) {
+	t.Parallel()
+	data := randomData(12, 1<<20+5)
+	srv := faultserver.New(t, data, faultserver.ResetAfterBytes(200<<10), faultserver.ResetTimes(3))
+	m := newTestManager(t, testConfig(t))
+	j := runJob(t, m, JobSpec{Name: "x", Sequential: true, Files: []FileSpec{{URL: srv.URL(), Name: "f"}}})
+	if j.State != JobCompleted {
+		t.Fatalf("job ended %s", j.State)
+	}
+	assertFile(t, j.Files[0].Path, data)
+	if got := srv.MaxConcurrent(); got != 1 {
+		t.Errorf("%d requests at once, want 1", got)
+	}
+	var last int64 = -1
+	for _, r := range srv.RangeRequests() {
+		var from int64
+		fmt.Sscanf(r, "bytes=%d-", &from)
+		if from <= last {
+			t.Errorf("ranges out of order: %q", srv.RangeRequests())
+			break
+		}
+		last = from
+	}
+}
+
+func TestLargeFilesUseManyConnections(t *testing.T) {
+	t.Parallel()
+	data := randomData(13, 8<<20)
+	srv := faultserver.New(t, data, faultserver.RateLimit(16<<20))
+	m := newTestManager(t, testConfig(t))
+	j := runJob(t, m, JobSpec{Name: "x", Connections: 4, Files: []FileSpec{{URL: srv.URL(), Name: "f"}}})
+	assertFile(t, j.Files[0].Path, data)
+	if got := srv.MaxConcurrent(); got < 2 || got > 4 {
+		t.Errorf("%d requests at once, want 2 to 4", got)
+	}
+}
+
+func TestSetSettingsValidates(t *testing.T) {
+	t.Parallel()
+	m := newTestManager(t, testConfig(t))
+	if _, err := m.SetSettings(Settings{Connections: 65}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("65 connections: %v, want ErrInvalid", err)
+	}
+	s, err := m.SetSettings(Settings{Connections: 4, RateLimit: 1 << 20})
+	if err != nil || s.Connections != 4 || s.RateLimit != 1<<20 || s.MaxActiveFiles != 5 {
+		t.Errorf("SetSettings = %+v, %v", s, err)
+	}
+}
