@@ -13,7 +13,7 @@ build-linux:
 	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o bin/dlhelper ./cmd/dlhelper
 
 build-windows:
-	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS) -H=windowsgui' -o bin/dlhelper.exe ./cmd/dlhelper
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o bin/dlhelper.exe ./cmd/dlhelper
 
 # Installs test dependencies (Debian packages, the pinned MinIO); idempotent.
 setup:

@@ -6,8 +6,9 @@
 // pause, resume, cancel, retry or remove them, replace a file's expired URL,
 // and subscribe to events; nothing else touches a job.
 //
-// Each file is first probed with "GET Range: bytes=0-0" (HEAD is refused on a
-// presigned GET URL). The answer pins the object: its size and ETag are checked
+// Each file is first probed with a ranged GET of its first piece (HEAD is
+// refused on a presigned GET URL; a whole piece rather than one byte saves a
+// request per small file). The answer pins the object: its size and ETag are checked
 // on every later response, with If-Match and the Content-Range total, so bytes
 // of two versions of an object are never mixed. A file is then split into
 // ranges that are fetched over several connections at once and written at
