@@ -146,7 +146,7 @@ func (m *Manager) Close() error {
 
 // Add validates spec, records the job and queues its files.
 func (m *Manager) Add(spec JobSpec) (JobInfo, error) {
-	if err := checkSpec(spec); err != nil {
+	if err := CheckSpec(spec); err != nil {
 		return JobInfo{}, err
 	}
 	m.mu.Lock()

@@ -14,9 +14,9 @@ const (
 	maxURLBytes    = 16 << 10
 )
 
-// checkSpec reports the first thing wrong with spec, naming the field and,
+// CheckSpec reports the first thing wrong with spec, naming the field and,
 // for a file, its index and name.
-func checkSpec(spec JobSpec) error {
+func CheckSpec(spec JobSpec) error {
 	if err := checkJobName(spec.Name); err != nil {
 		return invalidf("name: %v", err)
 	}
