@@ -221,6 +221,7 @@ func (t *transfer) learn(size int64, etag string, ranged bool) {
 	t.mu.Lock()
 	t.size, t.etag, t.ranged = size, etag, ranged
 	t.mu.Unlock()
+	t.startDigests()
 	t.markProbed()
 }
 
@@ -264,6 +265,7 @@ func (t *transfer) copyBody(ctx context.Context, p *piece, body io.Reader, stall
 				return &diskError{fmt.Errorf("write: %w", err)}
 			}
 			t.f.done.Add(int64(k))
+			t.hashAt(off, buf[:k])
 			if p.commit() {
 				return nil // complete, or its tail was stolen
 			}

@@ -38,7 +38,8 @@ func (t *transfer) finalize() error {
 		return &diskError{fmt.Errorf("sync folder: %w", err)}
 	}
 	t.path = final
-	return t.commit(spans{{0, t.size}})
+	t.record(spans{{0, t.size}})
+	return nil
 }
 
 // verify checks the size and every digest known: the caller's SHA-256 and
@@ -55,11 +56,11 @@ func (t *transfer) verify(spec FileSpec) error {
 			return &diskError{fmt.Errorf("truncate: %w", err)}
 		}
 	}
-	checks := digests(spec, t.etag)
+	checks := t.digests
 	if len(checks) == 0 {
 		return nil
 	}
-	if err := hashFile(t.ctx, t.part, checks); err != nil {
+	if err := hashFile(t.ctx, t.part, t.hashed.Load(), checks); err != nil {
 		return err
 	}
 	for _, c := range checks {
@@ -112,8 +113,42 @@ func etagMD5(etag string) string {
 	return e
 }
 
-// hashFile feeds the file to every digest in one pass, stopping with ctx.
-func hashFile(ctx context.Context, f *os.File, checks []digest) error {
+// startDigests prepares the digests to verify, once the ETag is known (a
+// multipart ETag is no MD5, and hashing for nothing costs CPU).
+func (t *transfer) startDigests() {
+	t.m.mu.Lock()
+	spec := t.f.rec.Spec
+	t.m.mu.Unlock()
+	t.mu.Lock()
+	etag := t.etag
+	t.mu.Unlock()
+	t.hashMu.Lock()
+	t.digests = digests(spec, etag)
+	t.hashed.Store(0)
+	t.hashMu.Unlock()
+}
+
+// hashAt feeds bytes written at off to the digests when off is the hash
+// frontier; only the one writer there takes the lock, so the other
+// connections pay one atomic load.
+func (t *transfer) hashAt(off int64, b []byte) {
+	if t.hashed.Load() != off {
+		return
+	}
+	t.hashMu.Lock()
+	defer t.hashMu.Unlock()
+	if len(t.digests) == 0 || t.hashed.Load() != off {
+		return
+	}
+	for _, d := range t.digests {
+		d.h.Write(b)
+	}
+	t.hashed.Add(int64(len(b)))
+}
+
+// hashFile feeds the file from byte from on to every digest, in one pass,
+// stopping with ctx.
+func hashFile(ctx context.Context, f *os.File, from int64, checks []digest) error {
 	ws := make([]io.Writer, len(checks))
 	for i := range checks {
 		ws[i] = checks[i].h
@@ -121,7 +156,7 @@ func hashFile(ctx context.Context, f *os.File, checks []digest) error {
 	w := io.MultiWriter(ws...)
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	r := io.NewSectionReader(f, 0, 1<<62)
+	r := io.NewSectionReader(f, from, 1<<62)
 	for {
 		if err := context.Cause(ctx); err != nil {
 			return err

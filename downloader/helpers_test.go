@@ -6,7 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -129,4 +132,43 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// countingTransport counts requests in flight on the client, from the
+// request until its body is closed: what the engine holds open, which the
+// server cannot see exactly (its handlers end after the client left).
+type countingTransport struct {
+	next      http.RoundTripper
+	now, peak atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	n := c.now.Add(1)
+	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+	resp, err := c.next.RoundTrip(r)
+	if err != nil {
+		c.now.Add(-1)
+		return nil, err
+	}
+	resp.Body = &countedBody{ReadCloser: resp.Body, done: func() { c.now.Add(-1) }}
+	return resp, nil
+}
+
+type countedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *countedBody) Close() error {
+	b.once.Do(b.done)
+	return b.ReadCloser.Close()
+}
+
+// withCounting makes cfg's client count its requests in flight.
+func withCounting(cfg *Config) *countingTransport {
+	ct := &countingTransport{next: NewTransport(16)}
+	cfg.HTTPClient = &http.Client{Transport: ct}
+	return ct
 }

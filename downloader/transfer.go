@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,13 @@ type transfer struct {
 
 	probed    chan struct{}
 	probeOnce sync.Once
+	planned   chan struct{} // closed once the queue holds the plan
+
+	// Digests are fed in order while bytes arrive at the hash frontier;
+	// verify reads back only what arrived out of order.
+	digests []digest
+	hashed  atomic.Int64
+	hashMu  sync.Mutex
 
 	mu       sync.Mutex
 	queue    []span   // planned, not yet taken, in file order
@@ -81,9 +89,8 @@ func (t *transfer) attempt() error {
 		t.checkpoint()
 		return err
 	}
-	if err := t.checkpoint(); err != nil {
-		return err
-	}
+	// No checkpoint here: finalize syncs the file anyway, and the record
+	// that claims it is written once, with the state completed.
 	return t.finalize()
 }
 
@@ -119,6 +126,8 @@ func (t *transfer) open() error {
 // afresh and writes from byte zero.
 func (t *transfer) forget() {
 	t.size, t.etag, t.ranged, t.done = -1, "", false, nil
+	t.digests = nil
+	t.hashed.Store(0)
 	t.f.done.Store(0)
 }
 
@@ -139,7 +148,7 @@ func (t *transfer) fetchAll() error {
 	ctx, stop := context.WithCancelCause(t.ctx)
 	defer stop(nil)
 	t.queue, t.inflight = nil, nil // what a failed pass planned is stale
-	t.probed = make(chan struct{})
+	t.probed, t.planned = make(chan struct{}), make(chan struct{})
 	t.probeOnce = sync.Once{}
 	var first *piece
 	switch {
@@ -150,6 +159,7 @@ func (t *transfer) fetchAll() error {
 	case t.size < 0: // probe with the first piece
 		first = t.addPiece(span{0, t.m.cfg.MinPiece})
 	default:
+		t.startDigests()
 		t.markProbed()
 	}
 	var wg sync.WaitGroup
@@ -166,7 +176,9 @@ func (t *transfer) fetchAll() error {
 	cpDone := t.startCheckpoints(ctx, fail)
 	select {
 	case <-t.probed:
-		if err := t.prepare(); err != nil {
+		err := t.prepare()
+		close(t.planned)
+		if err != nil {
 			fail(err)
 			break
 		}
@@ -260,6 +272,11 @@ func (t *transfer) missing() bool {
 func (t *transfer) worker(ctx context.Context, p *piece) error {
 	for {
 		if p == nil {
+			select { // the prober must not find the queue empty before the plan
+			case <-t.planned:
+			case <-ctx.Done():
+				return nil
+			}
 			if p = t.take(); p == nil {
 				return nil
 			}
@@ -334,8 +351,16 @@ func (t *transfer) covered() spans {
 	return c
 }
 
-// commit writes what the transfer knows into the file's record.
+// commit writes what the transfer knows into the file's record and saves it.
 func (t *transfer) commit(done spans) error {
+	t.record(done)
+	t.m.saveFile(t.f)
+	return nil
+}
+
+// record puts what the transfer knows into the file's record; the caller
+// (or Manager.finish) saves it.
+func (t *transfer) record(done spans) {
 	t.mu.Lock()
 	size, etag, ranged := t.size, t.etag, t.ranged
 	t.mu.Unlock()
@@ -343,8 +368,6 @@ func (t *transfer) commit(done spans) error {
 	r := &t.f.rec
 	r.Size, r.ETag, r.Ranged, r.Done, r.Path = size, etag, ranged, done, t.path
 	t.m.mu.Unlock()
-	t.m.saveFile(t.f)
-	return nil
 }
 
 func (t *transfer) closePart() {

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -70,6 +71,7 @@ func runGet(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer profileCPU(os.Getenv("DLHELPER_CPUPROFILE"))()
 	if err := get(ctx, o, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "dlhelper get: %v\n", err)
 		if ctx.Err() != nil {
@@ -193,24 +195,31 @@ func sameFiles(j downloader.JobInfo, spec downloader.JobSpec) bool {
 }
 
 // waitJob follows the job's events until it has ended or needs a person
-// (a fresh URL). Progress events feed the bar; the job is read afresh only
-// when its state changes.
+// (a fresh URL). State events carry the whole job, so it is never re-read:
+// for an order of thousands of files that would cost more than the copying.
 func waitJob(ctx context.Context, m *downloader.Manager, sub *downloader.Subscription, id string, bar *progressBars) (downloader.JobInfo, error) {
 	info, err := m.Job(id)
-	for err == nil && !settled(info.State) {
-		bar.update(info.Progress, info.Files)
-		var ev downloader.Event
-		for ev.JobID != id || (ev.Type != downloader.EventJobState && ev.Type != downloader.EventFileState) {
-			if ev, err = sub.Next(ctx); err != nil {
-				return info, err
-			}
-			if ev.JobID == id && ev.Type == downloader.EventJobProgress {
-				bar.update(*ev.Progress, nil)
-			}
-		}
-		info, err = m.Job(id)
+	if err != nil {
+		return info, err
 	}
-	return info, err
+	bar.update(info.Progress, info.Files)
+	for !settled(info.State) {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			return info, err
+		}
+		switch {
+		case ev.JobID != id:
+		case ev.Type == downloader.EventJobProgress:
+			bar.update(*ev.Progress, nil)
+		case ev.Type == downloader.EventFileState && ev.File.State == downloader.FileCompleted:
+			bar.fileCompleted()
+		case ev.Type == downloader.EventJobState:
+			info = *ev.Job
+			bar.update(info.Progress, info.Files)
+		}
+	}
+	return info, nil
 }
 
 // settled reports a state in which the job no longer moves by itself.
@@ -255,4 +264,21 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// profileCPU writes a CPU profile to path while the command runs, for
+// tuning (DLHELPER_CPUPROFILE=cpu.out dlhelper get …); "" does nothing.
+func profileCPU(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

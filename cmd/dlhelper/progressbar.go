@@ -65,6 +65,13 @@ func (b *progressBars) update(p downloader.Progress, files []downloader.FileInfo
 	b.bar.SetCurrent(p.Done)
 }
 
+// fileCompleted counts one more file done.
+func (b *progressBars) fileCompleted() {
+	if b.bar != nil {
+		b.filesDone.Add(1)
+	}
+}
+
 // finish completes the bar, or leaves it where it stopped.
 func (b *progressBars) finish(completed bool) {
 	if b.bar == nil {
