@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -19,198 +17,283 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
-// The pinned server, and the keys the harness starts it with.
+// The root keys every harness server runs with. They are fixed so a failing
+// test can be reproduced by hand with any S3 client.
 const (
-	MinIOModule  = "github.com/minio/minio"
-	MinIOVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
-	AccessKey    = "dlhelper"
-	SecretKey    = "dlhelper-secret"
+	AccessKey = "dlhelper"
+	SecretKey = "dlhelper-secret"
 )
 
-// ToolsDir is where pinned tools are installed.
-func ToolsDir() string {
-	if d := os.Getenv("DLHELPER_TOOLS"); d != "" {
-		return d
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = os.TempDir()
-	}
-	return filepath.Join(home, ".cache", "dlhelper", "bin")
-}
+const (
+	startTimeout = 60 * time.Second
+	stopTimeout  = 10 * time.Second
+	pollEvery    = 50 * time.Millisecond
+	startTries   = 3
+)
 
-// MinIOBinary returns the pinned minio binary, installing it first when it
-// is missing or of another version. A file lock keeps test binaries of
-// several packages from installing at once.
-func MinIOBinary() (string, error) {
-	dir := ToolsDir()
-	bin := filepath.Join(dir, "minio")
-	stamp := filepath.Join(dir, "minio.version")
-	if have, err := os.ReadFile(stamp); err == nil && string(have) == MinIOVersion && fileExists(bin) {
-		return bin, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("install minio: %w", err)
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, "minio.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return "", fmt.Errorf("install minio: %w", err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", fmt.Errorf("install minio: lock: %w", err)
-	}
-	if have, err := os.ReadFile(stamp); err == nil && string(have) == MinIOVersion && fileExists(bin) {
-		return bin, nil // another process installed it while we waited
-	}
-	cmd := exec.Command("go", "install", MinIOModule+"@"+MinIOVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go install %s@%s failed (%v); run it by hand with GOBIN=%s to see why:\n%s", MinIOModule, MinIOVersion, err, dir, out)
-	}
-	if err := os.WriteFile(stamp, []byte(MinIOVersion), 0o644); err != nil {
-		return "", fmt.Errorf("install minio: %w", err)
-	}
-	return bin, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-// MinIO is a running server.
+// MinIO is a MinIO server on loopback, run from a data folder.
 type MinIO struct {
 	// Endpoint is host:port on 127.0.0.1.
 	Endpoint string
-	bin, dir string
-	console  string
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	log      *bytes.Buffer
-	client   *minio.Client
+
+	bin, dir, console string
+	client            *minio.Client
+	output            *tailBuffer
+
+	mu   sync.Mutex
+	proc *process // nil while stopped or killed
 }
 
-// Start runs the pinned MinIO with its data in dir on a free loopback port.
+// process is one run of the server binary.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once Wait has returned
+}
+
+// StartError is a server that did not come up. Output holds what the
+// server printed, which usually names the reason.
+type StartError struct {
+	Endpoint string
+	Err      error
+	Output   string
+}
+
+func (e *StartError) Error() string {
+	return fmt.Sprintf("start minio on %s: %v", e.Endpoint, e.Err)
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// errExited is a server that quit before answering; usually its port was
+// taken between our probe and its bind, so Start tries other ports.
+var errExited = errors.New("the server exited before it answered")
+
+// Start runs the pinned MinIO (installing it if needed) with its data in
+// dir on free loopback ports. ctx bounds the start only; the server runs
+// until Stop or Kill.
 func Start(ctx context.Context, dir string) (*MinIO, error) {
 	bin, err := MinIOBinary()
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error
-	for range 3 { // a free port may be taken between probe and bind
-		m := &MinIO{bin: bin, dir: dir, Endpoint: freePort(), console: freePort()}
-		if lastErr = m.start(ctx); lastErr == nil {
+	return StartBinary(ctx, bin, dir)
+}
+
+// StartBinary is Start with a given minio binary.
+func StartBinary(ctx context.Context, bin, dir string) (*MinIO, error) {
+	var err error
+	for range startTries {
+		var m *MinIO
+		if m, err = newMinIO(bin, dir); err != nil {
+			return nil, err
+		}
+		if err = m.start(ctx); err == nil {
 			return m, nil
 		}
+		if !errors.Is(err, errExited) {
+			return nil, err
+		}
 	}
-	return nil, lastErr
+	return nil, err
 }
 
-func (m *MinIO) start(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.log = &bytes.Buffer{}
-	m.cmd = exec.Command(m.bin, "server", m.dir, "--address", m.Endpoint, "--console-address", m.console, "--quiet")
-	m.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+AccessKey, "MINIO_ROOT_PASSWORD="+SecretKey,
-		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=on")
-	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	if err := m.cmd.Start(); err != nil {
-		return fmt.Errorf("start minio: %w", err)
+func newMinIO(bin, dir string) (*MinIO, error) {
+	api, console, err := freePorts()
+	if err != nil {
+		return nil, fmt.Errorf("start minio: %w", err)
 	}
-	m.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(m.cmd, m.exited)
-	if err := m.waitLive(ctx); err != nil {
-		m.cmd.Process.Kill()
-		<-m.exited
-		return fmt.Errorf("start minio on %s: %w\n%s", m.Endpoint, err, m.log.String())
+	client, err := minio.New(api, &minio.Options{
+		Creds:  credentials.NewStaticV4(AccessKey, SecretKey, ""),
+		Secure: false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start minio: client: %w", err)
+	}
+	return &MinIO{Endpoint: api, bin: bin, dir: dir, console: console, client: client, output: &tailBuffer{}}, nil
+}
+
+// freePorts asks the kernel for two distinct free loopback ports. Both
+// listeners stay open until both are chosen so they cannot be the same.
+func freePorts() (api, console string, err error) {
+	a, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", fmt.Errorf("free port: %w", err)
+	}
+	defer a.Close()
+	c, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", fmt.Errorf("free port: %w", err)
+	}
+	defer c.Close()
+	return a.Addr().String(), c.Addr().String(), nil
+}
+
+// start runs the binary and waits until it serves; on failure the process
+// is gone when it returns.
+func (m *MinIO) start(ctx context.Context) error {
+	p, err := m.spawn()
+	if err != nil {
+		return &StartError{Endpoint: m.Endpoint, Err: err, Output: m.output.String()}
+	}
+	if err := m.waitLive(ctx, p); err != nil {
+		m.take(p)
+		p.kill()
+		return &StartError{Endpoint: m.Endpoint, Err: err, Output: m.output.String()}
 	}
 	return nil
 }
 
-// waitLive polls the health endpoint until the server answers.
-func (m *MinIO) waitLive(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+func (m *MinIO) spawn() (*process, error) {
+	cmd := exec.Command(m.bin, "server", m.dir,
+		"--address", m.Endpoint, "--console-address", m.console, "--quiet")
+	cmd.Env = append(os.Environ(),
+		"MINIO_ROOT_USER="+AccessKey, "MINIO_ROOT_PASSWORD="+SecretKey,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off",
+		// CI/CD mode lets MinIO run from a folder on the root disk.
+		"MINIO_CI_CD=on")
+	cmd.Stdout, cmd.Stderr = m.output, m.output
+	cmd.SysProcAttr = sysProcAttr()
+	m.output.Reset()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	m.mu.Lock()
+	m.proc = p
+	m.mu.Unlock()
+	return p, nil
+}
+
+// waitLive polls the liveness endpoint until our process answers it.
+func (m *MinIO) waitLive(ctx context.Context, p *process) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/minio/health/live", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if m.ownsPort(p) && m.live(ctx, hc) {
+			return nil
 		}
 		select {
-		case <-m.exited:
-			return errors.New("the server exited")
+		case <-p.done:
+			return errExited
 		case <-ctx.Done():
-			return errors.New("the server did not answer in 60s")
-		case <-time.After(100 * time.Millisecond):
+			return fmt.Errorf("no answer from /minio/health/live: %w", context.Cause(ctx))
+		case <-time.After(pollEvery):
 		}
 	}
 }
 
-// URL is the server's base URL.
+// ownsPort guards against a neighbour (another test's MinIO) that took our
+// port: its health answer must not pass for ours.
+func (m *MinIO) ownsPort(p *process) bool {
+	_, port, _ := net.SplitHostPort(m.Endpoint)
+	n, _ := strconv.Atoi(port)
+	return listensOn(p.cmd.Process.Pid, n)
+}
+
+// live reports a 200 from a server whose object layer is up; before that
+// MinIO answers 200 too but marks itself offline.
+func (m *MinIO) live(ctx context.Context, hc *http.Client) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/minio/health/live", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && resp.Header.Get("X-Minio-Server-Status") == ""
+}
+
+// URL is the server's base URL, "http://127.0.0.1:port".
 func (m *MinIO) URL() string { return "http://" + m.Endpoint }
 
-// Stop ends the server and waits for it.
-func (m *MinIO) Stop() error {
+// Client is a minio-go client for the server with the root keys.
+func (m *MinIO) Client() *minio.Client { return m.client }
+
+// Output is the tail of what the server printed since its last start.
+func (m *MinIO) Output() string { return m.output.String() }
+
+// take detaches the running process, if it is still p (or any, for nil).
+func (m *MinIO) take(p *process) *process {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cmd == nil {
+	cur := m.proc
+	if cur == nil || (p != nil && cur != p) {
 		return nil
 	}
-	m.cmd.Process.Signal(syscall.SIGTERM)
+	m.proc = nil
+	return cur
+}
+
+// Stop ends the server gracefully (SIGTERM), killing it if it lingers,
+// and waits for it. Stopping a stopped server does nothing.
+func (m *MinIO) Stop() error {
+	p := m.take(nil)
+	if p == nil {
+		return nil
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		p.kill()
+		return fmt.Errorf("stop minio: %w", err)
+	}
 	select {
-	case <-m.exited:
-	case <-time.After(10 * time.Second):
-		m.cmd.Process.Kill()
-		<-m.exited
+	case <-p.done:
+		return nil
+	case <-time.After(stopTimeout):
+		p.kill()
+		return fmt.Errorf("stop minio: still running %v after SIGTERM; killed", stopTimeout)
 	}
-	m.cmd = nil
-	return nil
 }
 
-// Kill ends the server with SIGKILL, as a crash.
+// Kill ends the server with SIGKILL, as a crash would, and waits for it.
 func (m *MinIO) Kill() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cmd != nil {
-		m.cmd.Process.Kill()
-		<-m.exited
-		m.cmd = nil
+	if p := m.take(nil); p != nil {
+		p.kill()
 	}
 }
 
-// Restart starts a stopped or killed server again on the same port and data.
+// Restart kills the server if it runs and starts it again on the same
+// ports with the same data, as after a crash.
 func (m *MinIO) Restart(ctx context.Context) error {
 	m.Kill()
 	return m.start(ctx)
 }
 
-// Client is a minio-go client for the server.
-func (m *MinIO) Client() *minio.Client {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.client == nil {
-		c, err := minio.New(m.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(AccessKey, SecretKey, ""), Secure: false})
-		if err != nil {
-			panic(fmt.Sprintf("minio client: %v", err)) // only a malformed endpoint fails
-		}
-		m.client = c
-	}
-	return m.client
+func (p *process) kill() {
+	p.cmd.Process.Kill()
+	<-p.done
 }
 
-func freePort() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("no free loopback port: %v", err))
-	}
-	defer l.Close()
-	return l.Addr().String()
+// tailBuffer keeps the last tailLimit bytes the server printed. The exec
+// package writes to it from its own goroutines, hence the lock.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
 }
 
-// inCI reports a CI run, where missing tools fail instead of skipping.
-func inCI() bool { return strings.EqualFold(os.Getenv("CI"), "true") }
+const tailLimit = 64 << 10
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if len(b.buf) > tailLimit {
+		b.buf = append(b.buf[:0], b.buf[len(b.buf)-tailLimit:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
+func (b *tailBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = b.buf[:0]
+}

@@ -3,10 +3,8 @@ package testenv
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"io"
-	"math/rand/v2"
 	"os"
 	"testing"
 	"time"
@@ -14,38 +12,83 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
-// StartMinIO starts a server for the test and stops it at the end. A
-// server that cannot be installed or started fails the test.
+// StartMinIO starts a server for the test, with its data in t.TempDir(),
+// and kills it when the test ends. A server that is missing in CI, cannot
+// be installed or does not start fails the test; it never skips.
 func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
-	m, err := Start(context.Background(), t.TempDir())
+	bin := minioForTest(t)
+	m, err := StartBinary(context.Background(), bin, t.TempDir())
 	if err != nil {
-		t.Fatalf("MinIO for the test: %v", err)
+		if se := (*StartError)(nil); errors.As(err, &se) {
+			t.Logf("minio output:\n%s", se.Output)
+		}
+		t.Fatalf("MinIO for the test did not start: %v", err)
 	}
-	t.Cleanup(func() { m.Stop() })
+	// Registered after TempDir's cleanup, so it runs first: the folder is
+	// removed only once the server no longer writes to it.
+	t.Cleanup(func() {
+		m.Kill()
+		if t.Failed() {
+			t.Logf("minio output:\n%s", m.Output())
+		}
+	})
 	return m
 }
+
+// minioForTest finds the pinned binary. In CI it must have been installed
+// by the setup step; elsewhere the first test run installs it.
+func minioForTest(t testing.TB) string {
+	t.Helper()
+	if bin, ok := InstalledMinIO(); ok {
+		return bin
+	}
+	if inCI() {
+		t.Fatalf("MinIO %s is not installed in %s; CI must run `make setup` (go run ./internal/testenv/cmd/install-minio) before the tests", MinIOVersion, ToolsDir())
+	}
+	t.Logf("installing MinIO %s into %s (a few minutes, once)", MinIOVersion, ToolsDir())
+	bin, err := MinIOBinary()
+	if err != nil {
+		t.Fatalf("MinIO for the test could not be installed: %v", err)
+	}
+	return bin
+}
+
+// inCI reports a CI run, where a missing tool is a setup bug to fail on.
+func inCI() bool { return os.Getenv("CI") == "true" }
 
 // MakeBucket creates a bucket.
 func (m *MinIO) MakeBucket(t testing.TB, name string) {
 	t.Helper()
-	if err := m.Client().MakeBucket(context.Background(), name, minio.MakeBucketOptions{}); err != nil {
+	if err := m.client.MakeBucket(context.Background(), name, minio.MakeBucketOptions{}); err != nil {
 		t.Fatalf("make bucket %s: %v", name, err)
 	}
 }
 
-// Put uploads data and returns the object's ETag.
+// Put uploads data and returns the object's ETag (without quotes).
 func (m *MinIO) Put(t testing.TB, bucket, key string, data []byte) string {
 	t.Helper()
 	return m.PutReader(t, bucket, key, bytes.NewReader(data), int64(len(data)))
 }
 
-// PutReader uploads size bytes from r (large objects go multipart).
+// PutReader streams size bytes from r and returns the ETag. Large objects
+// go up in parts, so they are never held in memory whole; their ETag is
+// then a multipart one, not an MD5.
 func (m *MinIO) PutReader(t testing.TB, bucket, key string, r io.Reader, size int64) string {
 	t.Helper()
-	info, err := m.Client().PutObject(context.Background(), bucket, key, r, size, minio.PutObjectOptions{})
+	info, err := m.client.PutObject(context.Background(), bucket, key, r, size, minio.PutObjectOptions{})
 	if err != nil {
 		t.Fatalf("put %s/%s: %v", bucket, key, err)
+	}
+	return info.ETag
+}
+
+// PutFile uploads the file at path and returns the ETag.
+func (m *MinIO) PutFile(t testing.TB, bucket, key, path string) string {
+	t.Helper()
+	info, err := m.client.FPutObject(context.Background(), bucket, key, path, minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatalf("put %s/%s from %s: %v", bucket, key, path, err)
 	}
 	return info.ETag
 }
@@ -53,45 +96,9 @@ func (m *MinIO) PutReader(t testing.TB, bucket, key string, r io.Reader, size in
 // Presign returns a presigned GET URL valid for expiry.
 func (m *MinIO) Presign(t testing.TB, bucket, key string, expiry time.Duration) string {
 	t.Helper()
-	u, err := m.Client().PresignedGetObject(context.Background(), bucket, key, expiry, nil)
+	u, err := m.client.PresignedGetObject(context.Background(), bucket, key, expiry, nil)
 	if err != nil {
 		t.Fatalf("presign %s/%s: %v", bucket, key, err)
 	}
 	return u.String()
-}
-
-// RandomData returns n deterministic pseudo-random bytes for seed.
-func RandomData(seed int64, n int) []byte {
-	b := make([]byte, n)
-	io.ReadFull(RandomReader(seed, int64(n)), b)
-	return b
-}
-
-// RandomReader streams n deterministic pseudo-random bytes for seed.
-func RandomReader(seed int64, n int64) io.Reader {
-	var key [32]byte
-	for i := range 8 {
-		key[i] = byte(seed >> (8 * i))
-	}
-	return io.LimitReader(rand.NewChaCha8(key), n)
-}
-
-// SHA256Hex is the hex SHA-256 of b.
-func SHA256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-// FileSHA256 is the hex SHA-256 of a file's content.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
