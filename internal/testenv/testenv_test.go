@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -129,27 +128,6 @@ func TestStartStop(t *testing.T) {
 	}
 	if err := m.Stop(); err != nil {
 		t.Fatalf("second Stop: %v", err)
-	}
-}
-
-// TestPortTaken checks that a server whose port another MinIO holds is
-// reported as a collision (so Start retries elsewhere) instead of passing
-// the neighbour's health answer off as its own.
-func TestPortTaken(t *testing.T) {
-	t.Parallel()
-	first := StartMinIO(t)
-	second, err := newMinIO(minioForTest(t), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	second.Endpoint = first.Endpoint
-	t.Cleanup(second.Kill) // in case it wrongly came up
-	err = second.start(t.Context())
-	if !errors.Is(err, errExited) {
-		t.Fatalf("start on a taken port: %v, want errExited", err)
-	}
-	if se := (*StartError)(nil); !errors.As(err, &se) || se.Output == "" {
-		t.Errorf("StartError without the server's output: %#v", err)
 	}
 }
 
