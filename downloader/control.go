@@ -152,6 +152,9 @@ func (m *Manager) SetURL(id string, index int, rawURL string) error {
 	if err := checkURL(rawURL); err != nil {
 		return invalidf("url: %v", err)
 	}
+	if index < 0 { // -1 means every file to lookup, which a URL is not for
+		return fmt.Errorf("job %q has no file %d: %w", id, index, ErrNoJob)
+	}
 	m.mu.Lock()
 	files, err := m.lookup(id, index)
 	if err != nil {

@@ -102,7 +102,7 @@ func TestResumeAfterRestartFetchesOnlyWhatIsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent(t, sub, func(ev Event) bool {
-		return ev.Type == EventJobProgress && ev.Progress.Done > 3<<20
+		return ev.Type == EventJobProgress && ev.Progress.Done > 6<<20
 	})
 	m.Close()
 	before := srv.BytesSent()
@@ -115,8 +115,10 @@ func TestResumeAfterRestartFetchesOnlyWhatIsMissing(t *testing.T) {
 	}
 	assertFile(t, got.Files[0].Path, data)
 	// Close checkpoints every written byte, so the second run needs only
-	// the rest, plus at most the ranges that were being read.
-	if sent, limit := srv.BytesSent(), int64(len(data))+int64(8*bufSize); sent > limit {
+	// the rest, plus what was in flight: sent but not yet read by the 8
+	// connections when Close cut them (generous under -race). A restart
+	// from zero would cost the 6 MiB done before Close.
+	if sent, limit := srv.BytesSent(), int64(len(data))+4<<20; sent > limit {
 		t.Errorf("server sent %d bytes in all (%d before the restart), want at most %d", sent, before, limit)
 	}
 }

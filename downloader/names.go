@@ -57,14 +57,23 @@ func checkComponent(part string) error {
 		return fmt.Errorf("uses the reserved Windows name %q", part)
 	}
 	for _, r := range part {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
 			return fmt.Errorf("contains a control character")
+		}
+		if bidiControl(r) {
+			return fmt.Errorf("contains an invisible text-direction character, which can disguise a name")
 		}
 		if strings.ContainsRune(`\<>:"|?*`, r) {
 			return fmt.Errorf("contains the character %q, which Windows forbids", r)
 		}
 	}
 	return nil
+}
+
+// bidiControl reports the Unicode characters that reorder text as it is
+// shown: "chip\u202Epiz.exe" would display as "chipexe.zip".
+func bidiControl(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // reservedWindowsName reports CON, PRN, AUX, NUL, COM0-9, LPT0-9 (and their

@@ -12,7 +12,7 @@ func TestCheckNameRefusesHostileNames(t *testing.T) {
 		"", ".", "..", "../x", "a/../../x", "/etc/passwd", "a//b", "a/./b",
 		`C:\x`, "C:x", `a\b`, `\\server\share`, "CON", "con.txt", "NUL.tar.gz",
 		"COM1", "lpt9.zip", "AUX", "PRN.", "COM¹", "name\x00", "tab\there", "del\x7f",
-		"trailing.", "trailing ", "a:b", "a*b", "a?b", `a"b`, "a<b", "a>b", "a|b",
+		"trailing.", "trailing ", "c1\u0085", "chip\u202epiz.exe", "x\u2066y", "a:b", "a*b", "a?b", `a"b`, "a<b", "a>b", "a|b",
 		strings.Repeat("x", 256), strings.Repeat("a/", 600) + "x", "\xff\xfe",
 	}
 	for _, name := range bad {

@@ -1,50 +1,55 @@
-// Package faultserver is an HTTP server that serves one object with Range
-// support, the way S3 and MinIO do, and misbehaves on purpose through small
-// options: the engine's tests build every failure they need from them.
-//
-//	srv := faultserver.New(t, data, faultserver.StatusBurst(503, 3))
-//	... download srv.URL() ...
-//	srv.BytesSent() // what the download cost
-//
-// Every wait inside the server ends when the client goes away, so a test
-// never hangs on it, and Close does not wait for stalled handlers.
 package faultserver
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// Server serves one object at URL().
+// objectPath is the path the object is served at.
+const objectPath = "/bucket/object.bin"
+
+// lastModified is the object's Last-Modified; ChangeObjectAfter moves it on.
+var lastModified = time.Date(2026, time.January, 2, 3, 4, 5, 0, time.UTC)
+
+// Server serves one object at URL() and counts what it was asked for.
 type Server struct {
-	srv  *httptest.Server
-	cfg  config
-	mu   sync.Mutex
-	data []byte
-	etag string
-	// counters
+	cfg       config
+	srv       *httptest.Server
+	done      chan struct{} // closed by Close: ends every wait
+	closeOnce sync.Once
+
 	requests, inflight, peak atomic.Int64
 	sent                     atomic.Int64
 	resets, stalls           atomic.Int64
-	ranges                   []string
-	expired                  bool
-	tokens                   map[string]bool
+
+	mu       sync.Mutex // guards the fields below
+	data     []byte
+	etag     string
+	modified time.Time
+	changed  bool
+	ranges   []string
+	tokens   map[string]bool
 }
 
-// New starts a server on 127.0.0.1 for data; it closes with the test.
+// New starts a server on 127.0.0.1 that serves data at URL() and
+// misbehaves as opts say. It is closed when the test ends.
 func New(t testing.TB, data []byte, opts ...Option) *Server {
-	s := &Server{data: data, tokens: map[string]bool{}}
-	s.cfg.stallTimes = 1
-	s.cfg.resetTimes = -1
+	t.Helper()
+	s := &Server{
+		cfg:      defaultConfig(),
+		done:     make(chan struct{}),
+		data:     data,
+		modified: lastModified,
+		tokens:   map[string]bool{},
+	}
 	for _, o := range opts {
 		o(&s.cfg)
 	}
@@ -53,51 +58,119 @@ func New(t testing.TB, data []byte, opts ...Option) *Server {
 		s.etag = md5ETag(data)
 	}
 	var h http.Handler = http.HandlerFunc(s.serve)
-	if s.cfg.wrap != nil {
-		next, wrap := h, s.cfg.wrap
+	if wrap := s.cfg.wrap; wrap != nil {
+		next := h
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wrap(w, r, next) })
 	}
-	s.srv = httptest.NewServer(h)
+	s.srv = httptest.NewServer(s.admit(h))
 	t.Cleanup(s.Close)
 	return s
 }
 
 // URL is the object's URL.
-func (s *Server) URL() string { return s.srv.URL + "/bucket/object.bin" }
+func (s *Server) URL() string { return s.srv.URL + objectPath }
 
-// URLWithToken is the object's URL carrying a token, as a re-signed URL.
+// URLWithToken is the object's URL with "?token=tok", as a re-signed URL.
 func (s *Server) URLWithToken(tok string) string { return s.URL() + "?token=" + tok }
 
-// FreshToken issues a token that is honoured after ExpireAfter expired the
-// URL: it plays the portal signing a new URL.
+// FreshToken issues a token, as the portal re-signing the URL: a request
+// whose URL carries it (see URLWithToken) never expires under ExpireAfter.
+// Tokens not issued by FreshToken are treated like no token.
 func (s *Server) FreshToken() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tok := strconv.Itoa(len(s.tokens) + 1)
+	tok := "t" + strconv.Itoa(len(s.tokens)+1)
 	s.tokens[tok] = true
 	return tok
 }
 
-// Close stops the server without waiting for stalled answers.
+// Close stops the server. It does not wait for stalled or slow answers: it
+// closes the client connections first and wakes every wait. Calling it more
+// than once is fine.
 func (s *Server) Close() {
-	s.srv.CloseClientConnections()
-	s.srv.Close()
+	s.closeOnce.Do(func() {
+		s.srv.CloseClientConnections()
+		close(s.done)
+		s.srv.Close()
+	})
 }
 
 // Requests is how many requests arrived.
 func (s *Server) Requests() int { return int(s.requests.Load()) }
 
-// BytesSent is how many body bytes were written to clients.
+// BytesSent is how many body bytes of 200 and 206 answers were written to
+// clients; XML error bodies are not counted.
 func (s *Server) BytesSent() int64 { return s.sent.Load() }
 
-// MaxConcurrent is the most requests in flight at once.
+// MaxConcurrent is the most requests that were in flight at once.
 func (s *Server) MaxConcurrent() int { return int(s.peak.Load()) }
 
-// RangeRequests lists the Range headers seen, in order ("" for none).
+// RangeRequests is a copy of the Range headers seen, in order of arrival,
+// one per request ("" for a request without Range).
 func (s *Server) RangeRequests() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.ranges...)
+}
+
+// request is what admit decided about one request.
+type request struct {
+	n        int // 1 for the first request
+	data     []byte
+	etag     string
+	modified time.Time
+	expired  bool
+}
+
+type requestKey struct{}
+
+// admit counts a request, numbers it and takes the object it is served,
+// then hands it to next. It runs outside the Handler option, so requests a
+// wrapper answers itself are counted too.
+func (s *Server) admit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in := s.inflight.Add(1)
+		defer s.inflight.Add(-1)
+		for p := s.peak.Load(); in > p && !s.peak.CompareAndSwap(p, in); p = s.peak.Load() {
+		}
+		s.mu.Lock()
+		// Numbered under the lock so that request n+1 never sees the
+		// object request n should not.
+		n := int(s.requests.Add(1))
+		s.ranges = append(s.ranges, r.Header.Get("Range"))
+		req := s.snapshot(n, r)
+		s.mu.Unlock()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
+	})
+}
+
+// snapshot applies ChangeObjectAfter and ExpireAfter for request n; s.mu
+// is held.
+func (s *Server) snapshot(n int, r *http.Request) *request {
+	c := &s.cfg
+	if !s.changed && c.changeAfter >= 0 && n > c.changeAfter {
+		s.changed = true
+		s.data, s.etag = c.changeData, md5ETag(c.changeData)
+		s.modified = s.modified.Add(time.Hour)
+	}
+	return &request{
+		n:        n,
+		data:     s.data,
+		etag:     s.etag,
+		modified: s.modified,
+		expired:  c.expireAfter >= 0 && n > c.expireAfter && !s.tokens[r.URL.Query().Get("token")],
+	}
+}
+
+// requestOf is what admit decided for r. A Handler wrapper that dropped
+// the request's context gets the object as it is now.
+func (s *Server) requestOf(r *http.Request) *request {
+	if req, ok := r.Context().Value(requestKey{}).(*request); ok {
+		return req
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snapshot(s.Requests(), r)
 }
 
 func md5ETag(b []byte) string {
@@ -105,53 +178,17 @@ func md5ETag(b []byte) string {
 	return `"` + hex.EncodeToString(sum[:]) + `"`
 }
 
-// s3Codes names the S3 error code a status gets.
-var s3Codes = map[int]string{
-	400: "InvalidRequest", 403: "AccessDenied", 404: "NoSuchKey", 412: "PreconditionFailed",
-	416: "InvalidRange", 500: "InternalError", 503: "SlowDown",
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	if code == "" {
-		code = s3Codes[status]
-	}
-	if msg == "" {
-		msg = http.StatusText(status)
-	}
-	body := fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><Resource>/bucket/object.bin</Resource></Error>`, code, msg)
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write([]byte(body))
-}
-
-// parseRange reads "bytes=a-b" or "bytes=a-" against size.
-func parseRange(h string, size int64) (first, last int64, ok bool) {
-	spec, found := strings.CutPrefix(h, "bytes=")
-	a, b, found2 := strings.Cut(spec, "-")
-	if !found || !found2 {
-		return 0, 0, false
-	}
-	first, err := strconv.ParseInt(a, 10, 64)
-	if err != nil || first >= size {
-		return 0, 0, false
-	}
-	last = size - 1
-	if b != "" {
-		if last, err = strconv.ParseInt(b, 10, 64); err != nil || last < first {
-			return 0, 0, false
-		}
-		last = min(last, size-1)
-	}
-	return first, last, true
-}
-
-// sleep waits d or until the client leaves.
-func sleep(r *http.Request, d time.Duration) {
+// wait sleeps d and reports whether it did: it returns false early when
+// the client went away or the server closed.
+func (s *Server) wait(r *http.Request, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
 	case <-r.Context().Done():
+		return false
+	case <-s.done:
+		return false
 	}
 }
