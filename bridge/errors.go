@@ -1,0 +1,121 @@
+package bridge
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"dlhelper/downloader"
+)
+
+// Error codes of the API, stable and meant for programs; the message beside
+// each is a sentence for people.
+const (
+	CodeInvalid          = "invalid"                // 400: the request is wrong; the message names the field or file
+	CodeUnauthorized     = "unauthorized"           // 401: a local tool without the token
+	CodeForbidden        = "forbidden"              // 403: a page whose origin is not allowed
+	CodeNotFound         = "not_found"              // 404: no such job, file or path
+	CodeMethodNotAllowed = "method_not_allowed"     // 405
+	CodeConflict         = "conflict"               // 409: the action does not fit the job's state
+	CodeTooLarge         = "too_large"              // 413: the body is over MaxBodyBytes
+	CodeUnsupportedType  = "unsupported_media_type" // 415: a body that is not application/json
+	CodeMisdirected      = "misdirected"            // 421: a Host that is not the helper's
+	CodeInternal         = "internal"               // 500
+	CodeUnavailable      = "unavailable"            // 503: the helper is shutting down
+)
+
+// apiError is an answer other than success, written as
+// {"error":{"code":…,"message":…}}.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+func newError(status int, code, format string, args ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func invalid(format string, args ...any) *apiError {
+	return newError(http.StatusBadRequest, CodeInvalid, format, args...)
+}
+
+// errorBody is the JSON shape of every error answer.
+type errorBody struct {
+	Error *apiError `json:"error"`
+}
+
+// managerError maps an error of the Manager to its answer. The engine's
+// ErrInvalid message already names the field ("files[3] (\"a.zip\"): url: …").
+func managerError(err error) *apiError {
+	switch {
+	case errors.Is(err, downloader.ErrInvalid):
+		return invalid("%s", strings.TrimPrefix(err.Error(), downloader.ErrInvalid.Error()+": "))
+	case errors.Is(err, downloader.ErrNoJob):
+		return newError(http.StatusNotFound, CodeNotFound, "%s", err)
+	case errors.Is(err, downloader.ErrState):
+		return newError(http.StatusConflict, CodeConflict, "%s", err)
+	case errors.Is(err, downloader.ErrClosed):
+		return newError(http.StatusServiceUnavailable, CodeUnavailable, "dlhelper is shutting down; start it again and retry")
+	}
+	return newError(http.StatusInternalServerError, CodeInternal, "dlhelper could not do this (%v); see its log, then retry", err)
+}
+
+// echoCodes names echo's own errors (unknown route, wrong method, …).
+var echoCodes = map[int]string{
+	http.StatusBadRequest:            CodeInvalid,
+	http.StatusUnauthorized:          CodeUnauthorized,
+	http.StatusForbidden:             CodeForbidden,
+	http.StatusNotFound:              CodeNotFound,
+	http.StatusMethodNotAllowed:      CodeMethodNotAllowed,
+	http.StatusRequestEntityTooLarge: CodeTooLarge,
+	http.StatusUnsupportedMediaType:  CodeUnsupportedType,
+}
+
+// handleError is echo's HTTPErrorHandler: every error, ours or echo's
+// (404 for an unknown path, 405), leaves as the same JSON shape.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var ae *apiError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &he):
+		code, ok := echoCodes[he.Code]
+		if !ok {
+			code = CodeInternal
+		}
+		ae = newError(he.Code, code, "%s", echoMessage(he))
+	default:
+		ae = newError(http.StatusInternalServerError, CodeInternal, "dlhelper could not do this (%v); see its log, then retry", err)
+	}
+	if ae.Status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	writeError(c, ae)
+}
+
+func echoMessage(he *echo.HTTPError) string {
+	switch he.Code {
+	case http.StatusNotFound:
+		return "there is nothing at this path; see API.md for the endpoints"
+	case http.StatusMethodNotAllowed:
+		return "this path does not take this method; see API.md for the endpoints"
+	}
+	return fmt.Sprint(he.Message)
+}
+
+func writeError(c echo.Context, ae *apiError) {
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(ae.Status)
+		return
+	}
+	_ = c.JSON(ae.Status, errorBody{ae})
+}

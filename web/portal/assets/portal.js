@@ -1,0 +1,352 @@
+// The demo portal's order page: the reference integration of dlhelper.js.
+// What a real portal copies is in four places, marked "SDK:" below:
+// connecting from the click, starting the job with a refreshUrl, showing
+// its events, and reattaching to the job when the page opens again.
+import { connect, permissionState, Codes } from "/sdk/dlhelper.js";
+import { bytes, speed, duration, percent, language } from "/sdk/format.js";
+import { strings } from "./strings.js";
+
+const lang = language();
+const t = strings[lang];
+const $ = (id) => document.getElementById(id);
+
+let config = { helperPorts: undefined, installerUrl: "" };
+let order = null; // {id, files: [{name, size, sha256, url}], total, …}
+let helper = null; // SDK: the Helper, once found
+let download = null; // SDK: the Download of this order
+const jobKey = () => `dlhelper-job:${order.id}`;
+
+init();
+
+async function init() {
+  translate();
+  [config, order] = await Promise.all([getJSON("/api/config"), getJSON("/api/order")]);
+  showOrder();
+  $("download").addEventListener("click", onDownloadClick);
+  $("page").hidden = false;
+  await reattach();
+}
+
+// --- SDK: reattach on page load ---------------------------------------------
+// A page opened again finds the job it started before. It reaches for the
+// helper only if that cannot show a permission prompt; otherwise it waits
+// for the click (Local Network Access: never prompt on page load).
+async function reattach() {
+  const id = localStorage.getItem(jobKey());
+  if (!id) return;
+  const perm = await permissionState();
+  if (perm !== "granted" && perm !== "unsupported") return;
+  try {
+    await getHelper({ launch: false });
+    const jobs = await helper.list();
+    if (jobs.some((j) => j.id === id)) follow(helper.attach(id, { files: order.files, refreshUrl }));
+    else localStorage.removeItem(jobKey());
+  } catch {
+    // not running now: the button is there
+  }
+}
+
+// --- SDK: connect from the click and start the job ----------------------------
+async function onDownloadClick() {
+  const button = $("download");
+  button.disabled = true;
+  notice("busy", t.checking, t.checkingText);
+  try {
+    await getHelper({ onLaunch: () => notice("busy", t.starting, t.checkingText) });
+    const existing = localStorage.getItem(jobKey());
+    const jobs = existing ? await helper.list() : [];
+    const old = jobs.find((j) => j.id === existing && j.state !== "canceled");
+    if (old) {
+      follow(helper.attach(old.id, { files: order.files, refreshUrl }));
+      return;
+    }
+    order = await getJSON("/api/order"); // freshly signed URLs
+    const d = await helper.download({
+      name: `${t.order} ${order.id}`,
+      folder: order.id,
+      files: order.files, // {url, name, size, sha256}: the helper verifies size and SHA-256
+      refreshUrl,
+    });
+    localStorage.setItem(jobKey(), d.id);
+    follow(d);
+  } catch (err) {
+    showConnectError(err);
+    button.disabled = false;
+  }
+}
+
+async function getHelper(options) {
+  if (helper) return helper;
+  helper = await connect({ ports: config.helperPorts, ...options });
+  helper.on("connection", onConnection);
+  return helper;
+}
+
+// refreshUrl is called by the SDK when a link expired mid-download: the
+// portal signs a fresh one (checking the session again) and the SDK hands it
+// to the helper, which continues where it stopped. No click needed.
+async function refreshUrl(file) {
+  const res = await fetch("/api/sign", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: file.name }),
+  });
+  if (!res.ok) throw new Error(`the portal did not re-sign ${file.name} (HTTP ${res.status})`);
+  return (await res.json()).url;
+}
+
+function showConnectError(err) {
+  switch (err.code) {
+    case Codes.NOT_RUNNING: {
+      const actions = [];
+      if (config.installerUrl) actions.push(link(t.install, config.installerUrl, "btn btn-primary"));
+      actions.push(button(t.tryAgain, onDownloadClick));
+      actions.push(link(t.downloadBrowser, "#files", "btn btn-link"));
+      notice("warn", t.notRunningTitle, t.notRunningText + (config.installerUrl ? "" : ` ${t.noInstaller}`), actions);
+      document.body.classList.add("fallback");
+      break;
+    }
+    case Codes.PERMISSION_DENIED:
+      notice("error", t.deniedTitle, t.deniedText, [button(t.tryAgain, onDownloadClick)]);
+      document.body.classList.add("fallback");
+      break;
+    case Codes.FORBIDDEN:
+      notice("error", t.forbiddenTitle, t.forbiddenText);
+      break;
+    case Codes.INCOMPATIBLE:
+      notice("error", t.incompatibleTitle, err.message);
+      break;
+    default:
+      notice("error", t.errorTitle, err.message, [button(t.tryAgain, onDownloadClick)]);
+  }
+}
+
+// --- SDK: follow the job's events -------------------------------------------------
+function follow(d) {
+  download = d;
+  $("download").disabled = true;
+  $("total").hidden = false;
+  $("open-helper").href = helper.statusUrl;
+  $("open-helper").hidden = false;
+  document.body.classList.add("helper-active");
+  d.on("progress", render);
+  d.on("state", render);
+  d.on("file", render);
+  d.on("refreshed", () => flash(t.renewed));
+  d.on("error", (err) => notice("error", t.errorTitle, err.message));
+  d.on("removed", () => {
+    localStorage.removeItem(jobKey());
+    reset();
+  });
+  render();
+}
+
+function onConnection({ state }) {
+  document.body.classList.toggle("offline", state === "reconnecting");
+  if (state === "reconnecting") notice("warn", t.reconnecting, t.reconnectingText);
+  render();
+}
+
+function reset() {
+  download = null;
+  $("download").disabled = false;
+  $("total").hidden = true;
+  $("open-helper").hidden = true;
+  document.body.classList.remove("helper-active");
+  renderRows(null);
+}
+
+// --- Rendering -------------------------------------------------------------------
+function showOrder() {
+  $("order-id").textContent = order.id;
+  const date = new Intl.DateTimeFormat(lang, { dateStyle: "long" }).format(new Date(order.created));
+  $("order-meta").textContent = [t.archives(order.files.length), bytes(order.total, lang), t.orderedOn(date)].join(" · ");
+  $("user").textContent = order.user;
+  $("avatar").textContent = (order.user || "?").slice(0, 1).toUpperCase();
+  renderRows(null);
+}
+
+function render() {
+  const job = download?.info;
+  if (!job) return;
+  const f = job.state === "completed" ? 1 : job.total > 0 ? job.done / job.total : 0;
+  setBar($("total-bar"), f, job.state);
+  $("total-percent").textContent = percent(f);
+  const parts = [t.of(bytes(job.done, lang), bytes(job.total, lang))];
+  const moving = job.state === "running" && helper.state === "open"; // figures from a lost helper are stale
+  if (moving && job.speed > 0) parts.push(speed(job.speed, lang));
+  if (moving && job.eta >= 0) parts.push(t.left(duration(job.eta, lang)));
+  $("total-bytes").textContent = parts.join(" · ");
+  $("total").dataset.state = job.state;
+  renderControls(job);
+  renderRows(job);
+  renderJobNotice(job);
+}
+
+function renderJobNotice(job) {
+  if (helper?.state === "reconnecting") return;
+  const n = job.files.length;
+  switch (job.state) {
+    case "completed":
+      notice("ok", t.doneTitle, t.doneText(n, job.dir));
+      break;
+    case "paused":
+      notice("info", t.pausedTitle, t.pausedText);
+      break;
+    case "waiting":
+      notice("info", t.state.waiting, t.waitingText);
+      break;
+    case "failed": {
+      const bad = job.files.filter((x) => x.state === "failed");
+      notice("error", t.failedTitle(bad.length), bad.find((x) => x.error)?.error?.message ?? "");
+      break;
+    }
+    case "canceled":
+      notice("info", t.canceledTitle, t.canceledText);
+      $("download").disabled = false;
+      document.body.classList.remove("helper-active");
+      break;
+    default:
+      hideNotice();
+  }
+}
+
+function renderControls(job) {
+  const el = $("job-controls");
+  const want = helper.state !== "open" ? [] : {
+    running: ["pause", "cancel"],
+    queued: ["pause", "cancel"],
+    waiting: ["pause", "cancel"],
+    paused: ["resume", "cancel"],
+    failed: ["retry"],
+    canceled: [],
+    completed: [],
+  }[job.state] ?? [];
+  const key = want.join(",");
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.replaceChildren(
+    ...want.map((a) => {
+      const b = button(t[a], () => act(a), a === "cancel" ? "btn btn-ghost" : "btn btn-secondary");
+      b.id = `job-${a}`;
+      return b;
+    }),
+  );
+}
+
+async function act(action) {
+  try {
+    await download[action]();
+  } catch (err) {
+    notice("error", t.errorTitle, err.message);
+  }
+}
+
+function renderRows(job) {
+  const tbody = $("rows");
+  if (tbody.children.length !== order.files.length) {
+    tbody.replaceChildren(...order.files.map(rowFor));
+  }
+  order.files.forEach((file, i) => {
+    const row = tbody.children[i];
+    const f = job?.files?.[i];
+    const frac = f ? (f.state === "completed" ? 1 : f.size > 0 ? f.done / f.size : 0) : 0;
+    row.dataset.state = f?.state ?? "";
+    setBar(row.querySelector(".bar"), frac, f?.state ?? "");
+    row.querySelector(".pct").textContent = f ? percent(frac) : "";
+    const status = row.querySelector(".status");
+    status.textContent = f ? t.state[f.state] ?? f.state : "";
+    status.className = `status pill pill-${f?.state ?? "none"}`;
+    status.title = f?.error?.message ?? "";
+  });
+}
+
+function rowFor(file) {
+  const tr = document.createElement("tr");
+  tr.dataset.name = file.name;
+  tr.innerHTML = `
+    <td><div class="name"><span class="file-icon" aria-hidden="true"></span><span class="fname"></span></div></td>
+    <td class="num size"></td>
+    <td class="col-progress"><div class="progress-cell"><div class="bar"><span></span></div><span class="pct"></span></div></td>
+    <td><span class="status pill"></span></td>
+    <td class="link-cell"><a class="browser-link"></a></td>`;
+  tr.querySelector(".fname").textContent = file.name;
+  tr.querySelector(".size").textContent = bytes(file.size, lang);
+  const a = tr.querySelector(".browser-link");
+  a.href = `/download/${encodeURIComponent(file.name)}`; // signs on click
+  a.textContent = t.browserLink;
+  a.setAttribute("download", file.name);
+  return tr;
+}
+
+function setBar(bar, f, state) {
+  bar.dataset.state = state;
+  bar.firstElementChild.style.width = `${Math.max(0, Math.min(1, f || 0)) * 100}%`;
+}
+
+// --- Notices ---------------------------------------------------------------------
+function notice(kind, title, text, actions = []) {
+  const n = $("notice");
+  n.hidden = false;
+  n.dataset.kind = kind;
+  $("notice-title").textContent = title;
+  $("notice-text").textContent = text;
+  $("notice-text").hidden = !text;
+  $("notice-actions").replaceChildren(...actions);
+}
+
+function hideNotice() {
+  $("notice").hidden = true;
+}
+
+let flashTimer = 0;
+function flash(text) {
+  let el = document.querySelector(".flash");
+  if (!el) {
+    el = document.createElement("div");
+    el.className = "flash";
+    el.setAttribute("role", "status");
+    document.body.append(el);
+  }
+  el.textContent = text;
+  el.classList.add("show");
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => el.classList.remove("show"), 3000);
+}
+
+function button(text, onClick, cls = "btn btn-secondary") {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = cls;
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function link(text, href, cls, external = false) {
+  const a = document.createElement("a");
+  a.className = cls;
+  a.href = href;
+  a.textContent = text;
+  if (external) {
+    a.target = "_blank";
+    a.rel = "noopener";
+  }
+  return a;
+}
+
+function translate() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.title = `${t.order} · ${t.brand}`;
+  for (const el of document.querySelectorAll("[data-t]")) {
+    const v = t[el.dataset.t];
+    if (typeof v === "string") el.textContent = v;
+  }
+}
+
+async function getJSON(url) {
+  const res = await fetch(url, { cache: "no-store" });
+  if (res.status === 401) location.assign("/login");
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}

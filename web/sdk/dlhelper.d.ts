@@ -1,0 +1,260 @@
+// Types of dlhelper.js, the portal SDK for the dlhelper download helper.
+
+/** The ports dlhelper listens on: 17315–17319, the first free one. */
+export declare const DEFAULT_PORTS: readonly number[];
+/** The helper API version this SDK speaks. */
+export declare const API_VERSION: 1;
+
+/** Error codes a page branches on; API errors keep the helper's own code. */
+export declare const Codes: {
+  /** No helper answered, even after trying to start it: offer the installer or plain links. */
+  readonly NOT_RUNNING: "not_running";
+  /** The browser's "loopback-network" permission is denied for this site. */
+  readonly PERMISSION_DENIED: "permission_denied";
+  /** Reaching the helper would show a permission prompt: call connect() from a click. */
+  readonly NEEDS_GESTURE: "needs_gesture";
+  /** The helper runs but was not set up to accept this portal's origin. */
+  readonly FORBIDDEN: "forbidden";
+  /** The helper speaks another API version. */
+  readonly INCOMPATIBLE: "incompatible";
+  /** The helper stopped answering during a request. */
+  readonly DISCONNECTED: "disconnected";
+  /** refreshUrl threw or gave no URL (three tries). */
+  readonly REFRESH_FAILED: "refresh_failed";
+  /** wait(): the job ended with failed files. */
+  readonly FAILED: "failed";
+  /** wait(): the job was canceled. */
+  readonly CANCELED: "canceled";
+};
+
+export type ErrorCode =
+  | (typeof Codes)[keyof typeof Codes]
+  | "invalid"
+  | "not_found"
+  | "conflict"
+  | "too_large"
+  | "unavailable"
+  | "internal"
+  | string;
+
+export declare class HelperError extends Error {
+  readonly name: "HelperError";
+  /** What happened, for the page to branch on. */
+  readonly code: ErrorCode;
+  /** The HTTP status of an API error, else 0. */
+  readonly status: number;
+  /** A sentence for people (English). */
+  readonly message: string;
+}
+
+export type PermissionState = "granted" | "denied" | "prompt" | "unsupported";
+
+/** The browser's verdict on this page reaching the helper (Local Network Access). */
+export declare function permissionState(): Promise<PermissionState>;
+
+export interface ConnectOptions {
+  /** Ports to probe (default DEFAULT_PORTS). */
+  ports?: readonly number[];
+  /** Host to probe (default "127.0.0.1"). */
+  host?: string;
+  /** A known helper URL instead of probing ports (the status page passes its own origin). */
+  base?: string;
+  /** Timeout of one probe in ms (default 1500). */
+  timeout?: number;
+  /** Timeout of a probe that may show the browser's permission prompt (default 120000). */
+  promptTimeout?: number;
+  /** Try to start the helper through its URL scheme when none answers (default true; only during a click). */
+  launch?: boolean;
+  /** The URL that starts the helper (default "dlhelper://start"). */
+  launchUrl?: string;
+  /** How long to wait for a started helper, in ms (default 6000). */
+  launchWait?: number;
+  /** Called just before the SDK tries to start the helper, to say "Starting dlhelper…". */
+  onLaunch?: () => void;
+  /** Reconnection backoff of the event stream, in ms (default {min: 500, max: 10000}). */
+  reconnect?: { min?: number; max?: number };
+}
+
+/**
+ * Finds a running helper. Call it from the click on "Download with helper":
+ * while the browser would ask for permission it only probes during a click
+ * (else HelperError "needs_gesture").
+ * @throws HelperError not_running, permission_denied, needs_gesture, forbidden, incompatible
+ */
+export declare function connect(options?: ConnectOptions): Promise<Helper>;
+
+/** The share of a job or file that is done, 0…1, or NaN while its size is unknown. */
+export declare function fraction(x: JobInfo | FileInfo | null | undefined): number;
+
+export type JobState = "queued" | "running" | "paused" | "waiting" | "completed" | "failed" | "canceled";
+export type FileState =
+  | "queued"
+  | "downloading"
+  | "verifying"
+  | "paused"
+  | "url_expired"
+  | "completed"
+  | "failed"
+  | "canceled";
+
+export interface FileError {
+  /** url_expired, not_found, access_denied, network, disk_full, checksum_mismatch, … */
+  code: string;
+  /** What happened and what to do, in plain words (English). */
+  message: string;
+}
+
+export interface FileInfo {
+  index: number;
+  name: string;
+  /** Where the file is (or will be) on the customer's disk. */
+  path: string;
+  state: FileState;
+  /** Bytes; -1 while unknown. */
+  size: number;
+  done: number;
+  /** Bytes per second. */
+  speed: number;
+  error?: FileError;
+}
+
+export interface JobInfo {
+  id: string;
+  name: string;
+  state: JobState;
+  /** The job's folder on the customer's disk. */
+  dir: string;
+  sequential: boolean;
+  /** RFC 3339 time. */
+  created: string;
+  /** Bytes; -1 while unknown. */
+  total: number;
+  done: number;
+  speed: number;
+  /** Seconds; -1 while unknown. */
+  eta: number;
+  files: FileInfo[];
+}
+
+/** A file of a download. Extra fields (an object key, say) are kept for refreshUrl but not sent. */
+export interface FileSpec {
+  /** A presigned http(s) URL. */
+  url: string;
+  /** Relative path below the job's folder; may hold sub-folders, never "..". */
+  name: string;
+  /** When given, verified. */
+  size?: number;
+  sha256?: string;
+  md5?: string;
+  [portalField: string]: unknown;
+}
+
+/** What refreshUrl gets: the portal's own file object plus where it stands. */
+export type ExpiredFile<F extends FileSpec = FileSpec> = F & {
+  index: number;
+  name: string;
+  path: string;
+  /** The job's id. */
+  job: string;
+};
+
+export interface DownloadSpec<F extends FileSpec = FileSpec> {
+  /** Shown to the customer. */
+  name: string;
+  /** Relative folder below the customer's download folder ("" for the folder itself). */
+  folder?: string;
+  files: F[];
+  /** Connections per file (default: the helper's setting). */
+  connections?: number;
+  /** Fetch each file in order over one connection. */
+  sequential?: boolean;
+  /** Called when a file's link expired: return a fresh presigned URL for the same object. */
+  refreshUrl?: (file: ExpiredFile<F>) => string | { url: string } | Promise<string | { url: string }>;
+}
+
+export interface ConnectionEvent {
+  state: "connecting" | "open" | "reconnecting" | "closed";
+  attempt?: number;
+  /** ms until the next attempt */
+  delay?: number;
+}
+
+export interface StreamMessage {
+  type: string;
+  job?: string;
+  info?: JobInfo;
+  file?: FileInfo;
+  progress?: { total: number; done: number; speed: number; eta: number };
+  files?: { index: number; done: number; size: number; speed: number }[];
+}
+
+export interface HelperEvents {
+  connection: ConnectionEvent;
+  snapshot: { jobs: JobInfo[] };
+  event: StreamMessage;
+  job: { id: string; job: JobInfo | null; previous: JobInfo | null; message: StreamMessage | null };
+}
+
+export declare class Helper extends EventTarget {
+  /** The helper's URL, e.g. "http://127.0.0.1:17315". */
+  readonly base: string;
+  readonly version: string;
+  /** Every job as last reported by the event stream. */
+  readonly jobs: Map<string, JobInfo>;
+  /** The event stream: "connecting", "open", "reconnecting" or "closed". */
+  readonly state: ConnectionEvent["state"];
+  /** The helper's own status page. */
+  readonly statusUrl: string;
+
+  on<K extends keyof HelperEvents>(type: K, fn: (detail: HelperEvents[K]) => void): () => void;
+  /** Starts a job. */
+  download<F extends FileSpec>(spec: DownloadSpec<F>): Promise<Download>;
+  /** The Download of a job that already exists (after a page reload). */
+  attach<F extends FileSpec>(id: string, options?: { files?: F[]; refreshUrl?: DownloadSpec<F>["refreshUrl"] }): Download;
+  list(): Promise<JobInfo[]>;
+  job(id: string): Promise<JobInfo>;
+  pauseAll(): Promise<null>;
+  resumeAll(): Promise<null>;
+  /** Calls the helper's HTTP API; errors throw HelperError. */
+  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Ends the event stream for good. */
+  close(): void;
+}
+
+export interface ProgressEvent {
+  total: number;
+  done: number;
+  speed: number;
+  eta: number;
+  /** 0…1, NaN while unknown */
+  fraction: number;
+  files: FileInfo[];
+}
+
+export interface DownloadEvents {
+  progress: ProgressEvent;
+  state: { state: JobState; previous: JobState | null; job: JobInfo };
+  file: FileInfo;
+  completed: JobInfo;
+  failed: JobInfo;
+  canceled: JobInfo;
+  refreshed: { index: number; name: string };
+  removed: { id: string };
+  error: HelperError;
+}
+
+export declare class Download extends EventTarget {
+  readonly id: string;
+  /** The job as last reported (null until known). */
+  readonly info: JobInfo | null;
+  readonly state: JobState | "unknown";
+  on<K extends keyof DownloadEvents>(type: K, fn: (detail: DownloadEvents[K]) => void): () => void;
+  pause(): Promise<JobInfo>;
+  resume(): Promise<JobInfo>;
+  cancel(): Promise<JobInfo>;
+  retry(): Promise<JobInfo>;
+  /** Forgets the job in the helper; deleteFiles also deletes what it downloaded. */
+  remove(options?: { deleteFiles?: boolean }): Promise<void>;
+  /** Resolves once completed; rejects with HelperError "failed" or "canceled". */
+  wait(): Promise<JobInfo>;
+}

@@ -1,0 +1,711 @@
+// dlhelper.js — the portal SDK for dlhelper, the customer's local download
+// helper. An ES module with no dependencies and no build step: serve it from
+// your portal and `import { connect } from "/sdk/dlhelper.js"`.
+//
+//   const helper = await connect();                 // from a click handler
+//   const dl = await helper.download({ name, files, refreshUrl });
+//   dl.on("progress", p => bar.value = p.fraction);
+//   dl.on("completed", job => …);
+//
+// README.md beside this file is the guide; dlhelper.d.ts has the types.
+
+/** The ports dlhelper listens on, the first free one of them. */
+export const DEFAULT_PORTS = Object.freeze([17315, 17316, 17317, 17318, 17319]);
+
+/** The API version this SDK speaks. */
+export const API_VERSION = 1;
+
+/**
+ * Error codes of HelperError the page branches on. API errors keep the
+ * helper's own code ("invalid", "forbidden", "not_found", "conflict", …).
+ */
+export const Codes = Object.freeze({
+  NOT_RUNNING: "not_running", // no helper answered, even after trying to launch it
+  PERMISSION_DENIED: "permission_denied", // the browser blocks this site from the helper
+  NEEDS_GESTURE: "needs_gesture", // asking would show a permission prompt: call from a click
+  FORBIDDEN: "forbidden", // the helper runs but does not accept this portal's origin
+  INCOMPATIBLE: "incompatible", // the helper speaks another API version
+  DISCONNECTED: "disconnected", // the helper stopped answering during a request
+  REFRESH_FAILED: "refresh_failed", // refreshUrl threw or gave no URL
+  FAILED: "failed", // wait(): the job ended with failed files
+  CANCELED: "canceled", // wait(): the job was canceled
+});
+
+/** An error the page can explain: `code` is one of Codes or an API code. */
+export class HelperError extends Error {
+  constructor(code, message, { status = 0, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "HelperError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const JOB_KEYS = ["name", "folder", "connections", "sequential"];
+const FILE_KEYS = ["url", "name", "size", "sha256", "md5"];
+const ENDED = new Set(["completed", "failed", "canceled"]);
+
+const defaults = {
+  ports: DEFAULT_PORTS,
+  host: "127.0.0.1",
+  base: "", // a known helper URL (the status page passes its own origin)
+  timeout: 1500, // per probe; a probe that may show a permission prompt waits longer
+  promptTimeout: 120000,
+  launch: true, // try dlhelper:// when no helper answers
+  launchUrl: "dlhelper://start",
+  launchWait: 6000,
+  onLaunch: null, // called before trying dlhelper://, to say "Starting dlhelper…"
+  reconnect: { min: 500, max: 10000 },
+};
+
+// --- Local Network Access ---------------------------------------------------
+
+/**
+ * The browser's verdict on this page reaching the helper: "granted",
+ * "denied", "prompt", or "unsupported" (a browser without the permission,
+ * where loopback is simply reachable).
+ */
+export async function permissionState() {
+  if (!globalThis.navigator?.permissions?.query) return "unsupported";
+  // Chrome 142 shipped the gate as "local-network-access"; later versions
+  // split it and name the loopback part "loopback-network".
+  for (const name of ["loopback-network", "local-network-access"]) {
+    try {
+      return (await navigator.permissions.query({ name })).state;
+    } catch {
+      // this browser does not know the name
+    }
+  }
+  return "unsupported";
+}
+
+/** True while the page handles a user gesture (a click), or when unknown. */
+function hasGesture() {
+  const ua = globalThis.navigator?.userActivation;
+  return ua ? ua.isActive : true;
+}
+
+function sameOrigin(base) {
+  try {
+    return new URL(base).origin === globalThis.location?.origin;
+  } catch {
+    return false;
+  }
+}
+
+// Every request to the helper says where it goes: Chrome's Local Network
+// Access then knows the loopback request is intended.
+function helperFetch(url, init = {}) {
+  return fetch(url, { cache: "no-store", ...init, targetAddressSpace: "loopback" });
+}
+
+function permissionDenied() {
+  return new HelperError(
+    Codes.PERMISSION_DENIED,
+    "The browser does not allow this site to reach the download helper on this computer. " +
+      "Allow \"local network\" (or \"apps on this device\") access for this site in the browser's site settings, then try again.",
+  );
+}
+
+// --- Discovery ---------------------------------------------------------------
+
+/**
+ * connect finds a running helper and returns a Helper talking to it.
+ *
+ * It probes GET /v1/hello on each port with a short timeout. When none
+ * answers it tries to start the helper through the dlhelper:// URL scheme
+ * (only during a click), probes again for `launchWait` ms, and otherwise
+ * throws HelperError "not_running" so the page can offer the installer or
+ * plain links. While the browser would show a permission prompt it probes
+ * only during a click, and throws "needs_gesture" otherwise.
+ */
+export async function connect(options = {}) {
+  const o = { ...defaults, ...options, reconnect: { ...defaults.reconnect, ...options.reconnect } };
+  const own = o.base && sameOrigin(o.base);
+  let perm = own ? "unsupported" : await permissionState();
+  if (perm === "denied") throw permissionDenied();
+  if (perm === "prompt" && !hasGesture()) {
+    throw new HelperError(
+      Codes.NEEDS_GESTURE,
+      "Reaching the download helper needs the browser's permission; call connect() from a click so the browser can ask.",
+    );
+  }
+  const gesture = hasGesture();
+  let found = await find(o, perm);
+  if (found.kind === "none" && o.launch && gesture && !o.base) {
+    o.onLaunch?.();
+    launch(o.launchUrl);
+    found = await waitFor(o, perm);
+  }
+  if (found.kind === "none" && !own && (await permissionState()) === "denied") throw permissionDenied();
+  if (found.kind === "error") throw found.error;
+  if (found.kind === "none") {
+    throw new HelperError(Codes.NOT_RUNNING, "The download helper is not running on this computer (or is not installed).");
+  }
+  return new Helper(found.base, found.hello, o);
+}
+
+function candidates(o) {
+  if (o.base) return [o.base.replace(/\/+$/, "")];
+  return o.ports.map((p) => `http://${o.host}:${p}`);
+}
+
+// find probes the candidates: one by one while a permission prompt may show
+// (the first probe asks, the rest reuse the answer), else all at once. The
+// lowest port that answers wins; an answer that refuses us beats silence.
+async function find(o, perm) {
+  const bases = candidates(o);
+  const results = [];
+  if (perm === "prompt") {
+    for (const [i, b] of bases.entries()) {
+      const r = await probe(b, i === 0 ? o.promptTimeout : o.timeout);
+      if (r.kind === "ok") return r;
+      results.push(r);
+      if (i === 0 && (await permissionState()) === "denied") return { kind: "none" };
+    }
+  } else {
+    results.push(...(await Promise.all(bases.map((b) => probe(b, o.timeout)))));
+  }
+  return results.find((r) => r.kind === "ok") ?? results.find((r) => r.kind === "error") ?? { kind: "none" };
+}
+
+async function probe(base, timeout) {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeout);
+  try {
+    const res = await helperFetch(`${base}/v1/hello`, { signal: ctrl.signal });
+    const body = await res.json().catch(() => null);
+    if (res.ok && body?.app === "dlhelper") {
+      if (body.api !== API_VERSION) {
+        return {
+          kind: "error",
+          error: new HelperError(
+            Codes.INCOMPATIBLE,
+            `The download helper (version ${body.version}) speaks API ${body.api}, this page needs API ${API_VERSION}. Update dlhelper.`,
+          ),
+        };
+      }
+      return { kind: "ok", base, hello: body };
+    }
+    if (body?.error?.code === "forbidden") {
+      return {
+        kind: "error",
+        error: new HelperError(
+          Codes.FORBIDDEN,
+          "The download helper is running but is not set up for this site. Reinstall it from this portal, or ask support to add this site to it.",
+          { status: res.status },
+        ),
+      };
+    }
+    return { kind: "none" };
+  } catch {
+    return { kind: "none" }; // refused, timed out or blocked: nobody we can use
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitFor(o, perm) {
+  const until = Date.now() + o.launchWait;
+  while (Date.now() < until) {
+    await sleep(500);
+    const r = await find(o, perm === "prompt" ? "granted" : perm);
+    if (r.kind !== "none") return r;
+  }
+  return { kind: "none" };
+}
+
+// launch asks the operating system to start the helper through its URL
+// scheme. A hidden frame keeps the page where it is: an unknown scheme
+// fails silently there instead of replacing the page with an error.
+function launch(url) {
+  if (!globalThis.document?.body) return;
+  const frame = document.createElement("iframe");
+  frame.hidden = true;
+  frame.src = url;
+  document.body.append(frame);
+  setTimeout(() => frame.remove(), 3000);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// --- Jobs as the stream tells them --------------------------------------------
+
+// applyMessage returns the job after an event, as a new object; the old one
+// is left as it was so listeners can compare.
+function applyMessage(job, msg) {
+  switch (msg.type) {
+    case "job.added":
+    case "job.state":
+    case "job.completed":
+    case "job.failed":
+      return msg.info ?? job;
+    case "job.progress": {
+      if (!job) return job;
+      const next = { ...job, ...msg.progress, files: job.files.slice() };
+      for (const f of msg.files ?? []) {
+        const old = next.files[f.index];
+        if (old) next.files[f.index] = { ...old, done: f.done, size: f.size, speed: f.speed };
+      }
+      return next;
+    }
+    case "file.state":
+    case "file.url_expired": {
+      if (!job || !msg.file) return job;
+      const files = job.files.slice();
+      files[msg.file.index] = msg.file;
+      return { ...job, files };
+    }
+  }
+  return job;
+}
+
+/** The share of a job or file that is done, 0…1, or NaN while the size is unknown. */
+export function fraction(x) {
+  if (!x) return NaN;
+  if (x.state === "completed") return 1;
+  return x.total > 0 ? Math.min(1, x.done / x.total) : x.size > 0 ? Math.min(1, x.done / x.size) : NaN;
+}
+
+// --- Helper -------------------------------------------------------------------
+
+/**
+ * A connection to one helper. It holds one WebSocket for all events,
+ * reconnecting with backoff, and a table of every job as last reported.
+ *
+ * Events (addEventListener or on()): "connection" {state, attempt, delay},
+ * "snapshot" {jobs}, "event" (each message of the stream), "job"
+ * {id, job, previous, message} after any change of a job.
+ */
+export class Helper extends EventTarget {
+  #o;
+  #ws = null;
+  #attempt = 0;
+  #timer = 0;
+  #closed = false;
+  #handles = new Map();
+  /** Every job the helper reported, by id. */
+  jobs = new Map();
+  /** "connecting", "open", "reconnecting" or "closed". */
+  state = "connecting";
+
+  constructor(base, hello, options = {}) {
+    super();
+    this.base = base.replace(/\/+$/, "");
+    this.version = hello?.version ?? "";
+    this.#o = { ...defaults, ...options, reconnect: { ...defaults.reconnect, ...options.reconnect } };
+    this.#onOnline = () => this.#attempt > 0 && this.#reconnectNow();
+    globalThis.addEventListener?.("online", this.#onOnline);
+    this.#open();
+  }
+
+  /** The helper's status page, for a "show all downloads" link. */
+  get statusUrl() {
+    return `${this.base}/`;
+  }
+
+  on(type, fn) {
+    const h = (e) => fn(e.detail);
+    this.addEventListener(type, h);
+    return () => this.removeEventListener(type, h);
+  }
+
+  /**
+   * request calls the helper's API and returns the decoded answer (null for
+   * 204). API errors throw HelperError with the helper's code and message.
+   */
+  async request(method, path, body) {
+    const init = { method };
+    if (body !== undefined) {
+      init.headers = { "Content-Type": "application/json" };
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await helperFetch(this.base + path, init);
+    } catch (e) {
+      if ((await permissionState()) === "denied") throw permissionDenied();
+      throw new HelperError(Codes.DISCONNECTED, "The download helper stopped answering. Check that it is running, then try again.", { cause: e });
+    }
+    if (res.status === 204) return null;
+    const data = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = data?.error ?? {};
+      throw new HelperError(err.code ?? `http_${res.status}`, err.message ?? `The helper answered HTTP ${res.status}.`, { status: res.status });
+    }
+    return data;
+  }
+
+  /**
+   * download starts a job and returns its Download. Files keep any extra
+   * fields the portal gives them (an object key, say); only url, name,
+   * size, sha256 and md5 are sent, and refreshUrl gets the whole object back.
+   */
+  async download(spec) {
+    if (!spec?.files?.length) throw new HelperError("invalid", "download() needs at least one file.");
+    const body = pick(spec, JOB_KEYS);
+    body.files = spec.files.map((f) => pick(f, FILE_KEYS));
+    const info = await this.request("POST", "/v1/jobs", body);
+    this.#store(info.id, this.jobs.get(info.id) ?? info, null);
+    return this.attach(info.id, spec);
+  }
+
+  /**
+   * attach returns the Download of a job that already exists (after a page
+   * reload, say), with the same `files` and `refreshUrl` as download().
+   */
+  attach(id, { files, refreshUrl } = {}) {
+    let d = this.#handles.get(id);
+    if (!d) {
+      d = new Download(this, id);
+      this.#handles.set(id, d);
+    }
+    d._configure(files, refreshUrl);
+    const job = this.jobs.get(id);
+    if (job) d._update(null, job, null);
+    else this.job(id).then((j) => this.#store(id, this.jobs.get(id) ?? j, null), (e) => d._error(e));
+    return d;
+  }
+
+  /** list returns every job the helper has. */
+  async list() {
+    const { jobs } = await this.request("GET", "/v1/jobs");
+    return jobs;
+  }
+
+  /** job returns one job as it is now. */
+  job(id) {
+    return this.request("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  pauseAll() {
+    return this.request("POST", "/v1/pause");
+  }
+
+  resumeAll() {
+    return this.request("POST", "/v1/resume");
+  }
+
+  /** close ends the event stream for good. */
+  close() {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    globalThis.removeEventListener?.("online", this.#onOnline);
+    this.#ws?.close(1000);
+    this.#setState("closed");
+  }
+
+  _forget(id) {
+    this.#handles.delete(id);
+  }
+
+  _put(job) {
+    this.#store(job.id, job, null);
+  }
+
+  #onOnline;
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #setState(state, extra = {}) {
+    if (this.state === state && state !== "reconnecting") return;
+    this.state = state;
+    this.#emit("connection", { state, ...extra });
+  }
+
+  #wsUrl() {
+    return `${this.base.replace(/^http/, "ws")}/v1/events`;
+  }
+
+  #open() {
+    if (this.#closed) return;
+    let ws;
+    try {
+      ws = new WebSocket(this.#wsUrl());
+    } catch {
+      this.#retry();
+      return;
+    }
+    this.#ws = ws;
+    ws.onmessage = (e) => this.#onMessage(e.data);
+    ws.onclose = () => {
+      if (this.#ws === ws) this.#retry();
+    };
+  }
+
+  // retry reconnects after a delay that doubles up to a cap, with jitter so
+  // that many pages do not return at the same instant. Every third failure
+  // probes the ports again, in case the helper came back on another one.
+  #retry() {
+    this.#ws = null;
+    if (this.#closed) return;
+    const { min, max } = this.#o.reconnect;
+    const attempt = ++this.#attempt;
+    const delay = Math.min(max, min * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+    this.#setState("reconnecting", { attempt, delay });
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#reconnect(attempt), delay);
+  }
+
+  async #reconnect(attempt) {
+    if (attempt % 3 === 0 && !this.#o.base) {
+      const r = await find(this.#o, "granted").catch(() => ({ kind: "none" }));
+      if (r.kind === "ok") this.base = r.base;
+    }
+    this.#open();
+  }
+
+  #reconnectNow() {
+    if (this.#ws || this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#open();
+  }
+
+  #onMessage(data) {
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (msg.type === "snapshot") {
+      this.#snapshot(msg.jobs ?? []);
+      return;
+    }
+    this.#emit("event", msg);
+    if (msg.type === "job.removed") {
+      this.#remove(msg.job);
+      return;
+    }
+    if (!msg.job) return;
+    const prev = this.jobs.get(msg.job);
+    const next = applyMessage(prev, msg);
+    if (next) this.#store(msg.job, next, msg);
+    else if (!prev && this.#handles.has(msg.job)) this.#refetch(msg.job);
+  }
+
+  // snapshot replaces the table after (re)connecting. What changed while the
+  // stream was down — a completion, an expired link — is reported now.
+  #snapshot(jobs) {
+    this.#attempt = 0;
+    this.#setState("open");
+    const seen = new Set();
+    for (const j of jobs) {
+      seen.add(j.id);
+      this.#store(j.id, j, null);
+    }
+    for (const id of [...this.jobs.keys()]) if (!seen.has(id)) this.#remove(id);
+    for (const [id, d] of this.#handles) if (!seen.has(id)) d._removed();
+    this.#emit("snapshot", { jobs });
+  }
+
+  async #refetch(id) {
+    try {
+      this.#store(id, await this.job(id), null);
+    } catch {
+      // the next snapshot will tell
+    }
+  }
+
+  #store(id, job, msg) {
+    const prev = this.jobs.get(id) ?? null;
+    this.jobs.set(id, job);
+    this.#handles.get(id)?._update(prev, job, msg);
+    this.#emit("job", { id, job, previous: prev, message: msg });
+  }
+
+  #remove(id) {
+    const prev = this.jobs.get(id) ?? null;
+    this.jobs.delete(id);
+    this.#handles.get(id)?._removed();
+    this.#emit("job", { id, job: null, previous: prev, message: { type: "job.removed", job: id } });
+  }
+}
+
+function pick(obj, keys) {
+  const out = {};
+  for (const k of keys) if (obj[k] !== undefined && obj[k] !== null && obj[k] !== "") out[k] = obj[k];
+  return out;
+}
+
+// --- Download -------------------------------------------------------------------
+
+/**
+ * One job, as the page sees it. Events (on() or addEventListener):
+ *   progress  {total, done, speed, eta, fraction, files}
+ *   state     {state, previous, job}
+ *   file      a file whose state changed
+ *   completed the job, once each time it completes
+ *   failed    the job, when it ends with failed files
+ *   canceled  the job
+ *   refreshed {index, name} after a fresh URL was handed over
+ *   removed   the job left the helper
+ *   error     a HelperError (a refreshUrl that failed, say)
+ */
+export class Download extends EventTarget {
+  #helper;
+  #files = null;
+  #refreshUrl = null;
+  #refreshing = new Set(); // indexes whose refresh runs
+  #expired = new WeakSet(); // file reports already answered with a refresh
+  #announced = ""; // the end state last announced, so each is told once
+  #wasRemoved = false;
+
+  constructor(helper, id) {
+    super();
+    this.#helper = helper;
+    this.id = id;
+  }
+
+  /** The job as last reported (null until known). */
+  get info() {
+    return this.#helper.jobs.get(this.id) ?? null;
+  }
+
+  get state() {
+    return this.info?.state ?? "unknown";
+  }
+
+  on(type, fn) {
+    const h = (e) => fn(e.detail);
+    this.addEventListener(type, h);
+    return () => this.removeEventListener(type, h);
+  }
+
+  pause() {
+    return this.#act("pause");
+  }
+
+  resume() {
+    return this.#act("resume");
+  }
+
+  cancel() {
+    return this.#act("cancel");
+  }
+
+  retry() {
+    return this.#act("retry");
+  }
+
+  /** remove forgets the job in the helper; deleteFiles also deletes its files. */
+  async remove({ deleteFiles = false } = {}) {
+    await this.#helper.request("DELETE", `/v1/jobs/${encodeURIComponent(this.id)}${deleteFiles ? "?files=1" : ""}`);
+    this.#helper._forget(this.id);
+  }
+
+  /**
+   * wait resolves with the job once it is completed, and rejects with
+   * HelperError "failed" or "canceled" if it ends otherwise.
+   */
+  wait() {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const j = this.info;
+        if (this.#wasRemoved) return done(reject, new HelperError("not_found", "The download was removed from the helper."));
+        if (!j || !ENDED.has(j.state)) return;
+        if (j.state === "completed") return done(resolve, j);
+        done(reject, new HelperError(j.state === "failed" ? Codes.FAILED : Codes.CANCELED, endMessage(j), { cause: j }));
+      };
+      const offs = ["state", "completed", "failed", "canceled", "removed"].map((t) => this.on(t, check));
+      const done = (fn, v) => {
+        offs.forEach((off) => off());
+        fn(v);
+      };
+      check();
+    });
+  }
+
+  async #act(action) {
+    const job = await this.#helper.request("POST", `/v1/jobs/${encodeURIComponent(this.id)}/${action}`);
+    // While the stream is open its events are newer than this answer.
+    if (job && this.#helper.state !== "open") this.#helper._put(job);
+    return job;
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  _configure(files, refreshUrl) {
+    if (files) this.#files = files;
+    if (refreshUrl) this.#refreshUrl = refreshUrl;
+  }
+
+  _error(err) {
+    this.#emit("error", err);
+  }
+
+  _removed() {
+    if (this.#wasRemoved) return;
+    this.#wasRemoved = true;
+    this.#emit("removed", { id: this.id });
+  }
+
+  // _update tells listeners what changed between two reports of the job.
+  _update(prev, job, msg) {
+    this.#wasRemoved = false;
+    const p = { total: job.total, done: job.done, speed: job.speed, eta: job.eta, fraction: fraction(job), files: job.files };
+    if (!prev || msg?.type === "job.progress" || prev.done !== job.done || prev.total !== job.total) this.#emit("progress", p);
+    if (!prev || prev.state !== job.state) this.#emit("state", { state: job.state, previous: prev?.state ?? null, job });
+    for (const f of job.files) {
+      const old = prev?.files?.[f.index];
+      if (prev && old?.state !== f.state) this.#emit("file", f);
+      if (f.state === "url_expired") this.#refresh(f);
+    }
+    this.#announce(job);
+  }
+
+  // announce tells each end of the job once; a retry makes it tellable again.
+  #announce(job) {
+    if (!ENDED.has(job.state)) {
+      this.#announced = "";
+      return;
+    }
+    if (this.#announced === job.state) return;
+    this.#announced = job.state;
+    this.#emit(job.state, job);
+  }
+
+  // refresh gets a fresh URL for an expired file from the portal and hands
+  // it to the helper; the file then continues where it stopped.
+  async #refresh(file) {
+    // Progress events repeat a report that has not changed; one refresh per
+    // report that says "expired" is enough.
+    if (!this.#refreshUrl || this.#refreshing.has(file.index) || this.#expired.has(file)) return;
+    this.#expired.add(file);
+    this.#refreshing.add(file.index);
+    try {
+      for (let tries = 1; ; tries++) {
+        try {
+          const given = this.#files?.[file.index] ?? {};
+          const arg = { ...given, index: file.index, name: given.name ?? file.name, path: file.path, job: this.id };
+          const got = await this.#refreshUrl(arg);
+          const url = typeof got === "string" ? got : got?.url;
+          if (!url) throw new Error("refreshUrl gave no URL");
+          await this.#helper.request("PUT", `/v1/jobs/${encodeURIComponent(this.id)}/files/${file.index}/url`, { url });
+          if (this.#files?.[file.index]) this.#files[file.index] = { ...this.#files[file.index], url };
+          this.#emit("refreshed", { index: file.index, name: arg.name });
+          return;
+        } catch (e) {
+          if (tries >= 3 || e?.code === "not_found") {
+            this.#emit("error", new HelperError(Codes.REFRESH_FAILED, `A fresh link for ${file.name} could not be had: ${e?.message ?? e}`, { cause: e }));
+            return;
+          }
+          await sleep(1000 * 2 ** tries);
+        }
+      }
+    } finally {
+      this.#refreshing.delete(file.index);
+    }
+  }
+}
+
+function endMessage(job) {
+  if (job.state === "canceled") return "The download was canceled.";
+  const bad = job.files.filter((f) => f.state === "failed");
+  const first = bad.find((f) => f.error)?.error?.message ?? "";
+  return `${bad.length} of ${job.files.length} files failed. ${first}`.trim();
+}

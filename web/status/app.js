@@ -1,0 +1,409 @@
+// The helper's status page: every job with its progress, its files and its
+// controls, live over the helper's event stream, in Chinese or English.
+import { connect, fraction } from "./sdk/dlhelper.js";
+import { bytes, speed, duration, percent, language } from "./sdk/format.js";
+import { strings, zhErrors } from "./strings.js";
+
+const $ = (id) => document.getElementById(id);
+const ACTIVE = new Set(["queued", "running", "waiting"]);
+const ACTIONS = {
+  queued: ["pause", "cancel"],
+  running: ["pause", "cancel"],
+  waiting: ["pause", "cancel"],
+  paused: ["resume", "cancel"],
+  failed: ["retry", "open", "remove"],
+  canceled: ["remove"],
+  completed: ["open", "remove"],
+};
+const MANY_FILES = 8; // jobs with more files start with the list folded
+
+let lang = pickLanguage();
+let t = strings[lang];
+let helper = null;
+let settingsOK = false;
+const cards = new Map(); // job id → Card
+const dirty = new Set(); // job ids to draw at the next frame
+let frame = 0;
+
+start();
+
+async function start() {
+  translate();
+  $("pause-all").addEventListener("click", () => run(() => helper.pauseAll()));
+  $("resume-all").addEventListener("click", () => run(() => helper.resumeAll()));
+  $("open-settings").addEventListener("click", openSettings);
+  $("save-settings").addEventListener("click", saveSettings);
+  $("lang").addEventListener("click", switchLanguage);
+  setConnection("connecting");
+  helper = await connectForever();
+  helper.on("connection", ({ state }) => setConnection(state));
+  helper.on("job", ({ id }) => markDirty(id));
+  helper.on("snapshot", () => {
+    for (const id of cards.keys()) markDirty(id);
+    for (const id of helper.jobs.keys()) markDirty(id);
+  });
+  setConnection(helper.state);
+}
+
+// connectForever reaches the helper that served this page; while it is
+// starting or restarting, it keeps trying.
+async function connectForever() {
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      return await connect({ base: location.origin, launch: false });
+    } catch {
+      setConnection("reconnecting");
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+function pickLanguage() {
+  const q = new URLSearchParams(location.search).get("lang");
+  if (q === "zh" || q === "en") return q;
+  const saved = localStorage.getItem("dlhelper-lang");
+  return saved === "zh" || saved === "en" ? saved : language();
+}
+
+function switchLanguage() {
+  lang = lang === "zh" ? "en" : "zh";
+  t = strings[lang];
+  localStorage.setItem("dlhelper-lang", lang);
+  translate();
+  for (const c of cards.values()) c.retranslate();
+  for (const id of cards.keys()) markDirty(id);
+  setConnection(helper?.state ?? "connecting");
+}
+
+function translate() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of document.querySelectorAll("[data-t]")) {
+    const v = t[el.dataset.t];
+    if (typeof v === "string") el.textContent = v;
+  }
+  for (const el of document.querySelectorAll("[data-t-title]")) el.title = t[el.dataset.tTitle];
+}
+
+function setConnection(state) {
+  const el = $("conn");
+  el.dataset.state = state;
+  $("conn-text").textContent = state === "open" ? t.connected : t.reconnecting;
+  $("banner").hidden = state !== "reconnecting";
+  document.body.classList.toggle("offline", state === "reconnecting");
+}
+
+// --- Drawing -----------------------------------------------------------------
+// Events can come many times a second for many jobs; each job is drawn at
+// most once a frame (or every 200 ms while the tab is hidden).
+function markDirty(id) {
+  dirty.add(id);
+  if (frame) return;
+  const flush = () => {
+    frame = 0;
+    draw();
+  };
+  frame = document.hidden ? setTimeout(flush, 200) : requestAnimationFrame(flush);
+}
+
+function draw() {
+  const list = $("jobs");
+  for (const id of dirty) {
+    const job = helper.jobs.get(id);
+    let card = cards.get(id);
+    if (!job) {
+      card?.el.remove();
+      cards.delete(id);
+      continue;
+    }
+    if (!card) {
+      card = new Card(job);
+      cards.set(id, card);
+    }
+    card.update(job);
+  }
+  dirty.clear();
+  // Newest first, as the helper lists them by creation.
+  const order = [...cards.values()].sort((a, b) => (b.job.created > a.job.created ? 1 : -1));
+  order.forEach((c, i) => {
+    if (list.children[i] !== c.el) list.insertBefore(c.el, list.children[i] ?? null);
+  });
+  drawSummary();
+}
+
+function drawSummary() {
+  const jobs = [...helper.jobs.values()];
+  const active = jobs.filter((j) => j.state === "running");
+  const sp = active.reduce((s, j) => s + (j.speed || 0), 0);
+  $("summary").textContent = jobs.length ? t.summary(active.length, speed(sp, lang)) : "";
+  $("empty").hidden = jobs.length > 0;
+  const running = jobs.filter((j) => ACTIVE.has(j.state));
+  const total = running.reduce((s, j) => s + Math.max(0, j.total), 0);
+  const done = running.reduce((s, j) => s + j.done, 0);
+  document.title = running.length && total > 0 ? `${percent(done / total)} · dlhelper` : "dlhelper";
+}
+
+class Card {
+  constructor(job) {
+    this.job = job;
+    this.expanded = null; // null: not chosen by the user yet
+    this.el = document.createElement("article");
+    this.el.className = "job";
+    this.el.dataset.id = job.id;
+    this.el.innerHTML = `
+      <div class="job-head">
+        <div class="job-title">
+          <span class="job-icon" aria-hidden="true"><svg viewBox="0 0 24 24"><path d="M4 8.5 12 4l8 4.5v7L12 20l-8-4.5z"/><path d="M4 8.5 12 13l8-4.5M12 13v7"/></svg></span>
+          <div class="job-title-text"><h2 class="job-name"></h2><p class="job-dir"></p></div>
+        </div>
+        <span class="pill job-state"></span>
+      </div>
+      <div class="job-progress">
+        <div class="bar"><span></span></div>
+        <span class="job-pct"></span>
+      </div>
+      <div class="job-foot">
+        <div class="job-meta"><span class="job-bytes"></span><span class="job-speed"></span><span class="job-eta"></span></div>
+        <div class="job-actions"></div>
+      </div>
+      <div class="job-alert" hidden></div>
+      <button class="files-toggle" type="button" aria-expanded="false"><span class="chev" aria-hidden="true"></span><span class="files-label"></span></button>
+      <div class="file-list" hidden></div>`;
+    this.q = (s) => this.el.querySelector(s);
+    this.q(".files-toggle").addEventListener("click", () => {
+      this.expanded = !this.isExpanded();
+      this.update(this.job);
+    });
+  }
+
+  isExpanded() {
+    return this.expanded ?? (this.job.files.length <= MANY_FILES && this.job.state !== "completed");
+  }
+
+  retranslate() {
+    this.actionsKey = "";
+  }
+
+  update(job) {
+    this.job = job;
+    const f = fraction(job);
+    this.el.dataset.state = job.state;
+    this.q(".job-name").textContent = job.name || job.id;
+    this.q(".job-dir").textContent = job.dir;
+    this.q(".job-dir").title = job.dir;
+    const pill = this.q(".job-state");
+    pill.textContent = t.state[job.state] ?? job.state;
+    pill.className = `pill job-state pill-${job.state}`;
+    setBar(this.q(".bar"), f, job.state);
+    this.q(".job-pct").textContent = percent(f);
+    this.q(".job-bytes").textContent = job.state === "completed" ? bytes(job.total, lang) : t.of(bytes(job.done, lang), bytes(job.total, lang));
+    const moving = job.state === "running";
+    this.q(".job-speed").textContent = moving && job.speed > 0 ? speed(job.speed, lang) : "";
+    this.q(".job-eta").textContent = moving && job.eta >= 0 ? t.left(duration(job.eta, lang)) : "";
+    this.drawActions(job);
+    this.drawAlert(job);
+    this.drawFiles(job);
+  }
+
+  drawActions(job) {
+    const want = ACTIONS[job.state] ?? [];
+    const key = want.join();
+    if (this.actionsKey === key) return;
+    this.actionsKey = key;
+    const labels = { pause: t.pause, resume: t.resume, cancel: t.cancel, retry: t.retry, open: t.openFolder, remove: t.remove };
+    this.q(".job-actions").replaceChildren(
+      ...want.map((a) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = `btn ${a === "cancel" || a === "remove" ? "btn-ghost" : "btn-secondary"} job-${a}`;
+        b.textContent = labels[a];
+        b.addEventListener("click", () => this.act(a, b));
+        return b;
+      }),
+    );
+  }
+
+  async act(action, button) {
+    const id = this.job.id;
+    const path = `/v1/jobs/${encodeURIComponent(id)}`;
+    // Cancel deletes what was fetched: it takes a second click to confirm.
+    if (action === "cancel" && !button.dataset.armed) {
+      button.dataset.armed = "1";
+      button.textContent = `${t.cancel}?`;
+      button.classList.add("armed");
+      setTimeout(() => {
+        delete button.dataset.armed;
+        button.textContent = t.cancel;
+        button.classList.remove("armed");
+      }, 4000);
+      return;
+    }
+    if (action === "open") return openFolder(this.job);
+    if (action === "remove") return run(() => helper.request("DELETE", path));
+    button.disabled = true;
+    await run(() => helper.request("POST", `${path}/${action}`));
+    button.disabled = false;
+  }
+
+  drawAlert(job) {
+    const el = this.q(".job-alert");
+    const bad = job.files.filter((f) => f.error && (f.state === "failed" || f.state === "url_expired" || f.state === "paused"));
+    let kind = "";
+    let html = [];
+    if (job.state === "waiting") {
+      kind = "warn";
+      html.push(text("p", t.waitingText));
+    } else if (bad.length) {
+      kind = job.state === "failed" ? "error" : "warn";
+      html.push(text("p", t.problems(bad.length), "alert-title"));
+      const seen = new Set();
+      for (const f of bad) {
+        const msg = errorText(f.error);
+        if (seen.has(msg)) continue;
+        seen.add(msg);
+        html.push(text("p", msg));
+        if (seen.size >= 3) break;
+      }
+    }
+    el.hidden = !kind;
+    el.dataset.kind = kind;
+    const key = html.map((n) => n.textContent).join("\n");
+    if (el.dataset.key !== key) {
+      el.dataset.key = key;
+      el.replaceChildren(...html);
+    }
+  }
+
+  drawFiles(job) {
+    const n = job.files.length;
+    const done = job.files.filter((f) => f.state === "completed").length;
+    const open = this.isExpanded();
+    const toggle = this.q(".files-toggle");
+    toggle.setAttribute("aria-expanded", String(open));
+    this.q(".files-label").textContent = `${t.files(n)} · ${t.filesDone(done, n)}`;
+    const list = this.q(".file-list");
+    list.hidden = !open;
+    if (!open) return;
+    if (list.children.length !== n) list.replaceChildren(...job.files.map(() => fileRow()));
+    job.files.forEach((f, i) => drawFile(list.children[i], f));
+  }
+}
+
+function fileRow() {
+  const row = document.createElement("div");
+  row.className = "file";
+  row.innerHTML = `
+    <span class="file-name"></span>
+    <div class="bar bar-small"><span></span></div>
+    <span class="file-size"></span>
+    <span class="pill file-state"></span>
+    <p class="file-error" hidden></p>`;
+  return row;
+}
+
+function drawFile(row, f) {
+  row.dataset.state = f.state;
+  row.dataset.index = f.index;
+  const name = row.querySelector(".file-name");
+  name.textContent = f.name;
+  name.title = f.path || f.name;
+  const frac = f.state === "completed" ? 1 : f.size > 0 ? f.done / f.size : 0;
+  setBar(row.querySelector(".bar"), frac, f.state);
+  row.querySelector(".file-size").textContent =
+    f.state === "completed" || !(f.size > 0) ? bytes(f.size, lang) : `${percent(frac)} · ${bytes(f.size, lang)}`;
+  const pill = row.querySelector(".file-state");
+  pill.textContent = t.state[f.state] ?? f.state;
+  pill.className = `pill file-state pill-${f.state}`;
+  const err = row.querySelector(".file-error");
+  err.hidden = !f.error;
+  err.textContent = f.error ? errorText(f.error) : "";
+}
+
+function errorText(e) {
+  if (lang === "zh") return zhErrors[e.code] ?? e.message;
+  return e.message;
+}
+
+function setBar(bar, f, state) {
+  bar.dataset.state = state;
+  bar.firstElementChild.style.width = `${(f >= 0 ? Math.min(1, f) : 0) * 100}%`;
+}
+
+function text(tag, s, cls) {
+  const el = document.createElement(tag);
+  el.textContent = s;
+  if (cls) el.className = cls;
+  return el;
+}
+
+// --- Actions -----------------------------------------------------------------------
+async function run(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    toast(`${t.errorTitle}: ${err.message}`, true);
+  }
+}
+
+// openFolder asks the helper to show the folder; a helper without that
+// endpoint gets the path shown and copied instead.
+async function openFolder(job) {
+  try {
+    await helper.request("POST", `/v1/jobs/${encodeURIComponent(job.id)}/open`);
+  } catch {
+    try {
+      await navigator.clipboard.writeText(job.dir);
+      toast(t.folderCopied(job.dir));
+    } catch {
+      toast(t.folder(job.dir));
+    }
+  }
+}
+
+let toastTimer = 0;
+function toast(msg, isError = false) {
+  const el = $("toast");
+  el.textContent = msg;
+  el.classList.toggle("toast-error", isError);
+  el.classList.add("show");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove("show"), 4000);
+}
+
+// --- Settings ------------------------------------------------------------------------
+// GET/PUT /v1/settings: {dir, connections, maxActiveFiles, rateLimit (bytes/s, 0 = none)}.
+async function openSettings() {
+  $("settings-error").hidden = true;
+  try {
+    const s = await helper.request("GET", "/v1/settings");
+    settingsOK = true;
+    $("set-dir").value = s.dir ?? "";
+    $("set-dir").disabled = s.dir === undefined;
+    $("set-connections").value = s.connections ?? "";
+    $("set-files").value = s.maxActiveFiles ?? "";
+    $("set-limit").value = s.rateLimit > 0 ? +(s.rateLimit / 1048576).toFixed(2) : "";
+    $("set-limit").placeholder = t.unlimited;
+  } catch {
+    settingsOK = false;
+  }
+  $("settings-missing").hidden = settingsOK;
+  for (const el of $("settings-form").querySelectorAll("input")) if (!settingsOK) el.disabled = true;
+  $("save-settings").disabled = !settingsOK;
+  $("settings").showModal();
+}
+
+async function saveSettings() {
+  const body = {
+    connections: Number($("set-connections").value) || 0,
+    maxActiveFiles: Number($("set-files").value) || 0,
+    rateLimit: Math.round((Number($("set-limit").value) || 0) * 1048576),
+  };
+  if (!$("set-dir").disabled && $("set-dir").value.trim()) body.dir = $("set-dir").value.trim();
+  try {
+    await helper.request("PUT", "/v1/settings", body);
+    $("settings").close();
+    toast(t.saved);
+  } catch (err) {
+    $("settings-error").textContent = err.message;
+    $("settings-error").hidden = false;
+  }
+}
