@@ -12,7 +12,12 @@ build: build-linux build-windows
 build-linux:
 	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o bin/dlhelper ./cmd/dlhelper
 
+# A Windows file version is numbers only: the numeric part of a tag, else 0.0.0.
+WINVER := $(shell echo '$(VERSION)' | sed -nE 's/^v?([0-9]+(\.[0-9]+){0,3}).*/\1/p')
+
+# The .exe gets its icon and version resources from a .syso made by go-winres.
 build-windows:
+	$(GO) run github.com/tc-hib/go-winres@v0.3.3 make --in cmd/dlhelper/winres/winres.json --out cmd/dlhelper/rsrc --arch amd64 --product-version '$(or $(WINVER),0.0.0)' --file-version '$(or $(WINVER),0.0.0)'
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o bin/dlhelper.exe ./cmd/dlhelper
 
 # Installs test dependencies (Debian packages, the pinned MinIO); idempotent.
@@ -43,4 +48,4 @@ chaos:
 	$(GO) test -race -timeout 60m -run Chaos -tags chaos ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin cmd/dlhelper/rsrc_windows_*.syso

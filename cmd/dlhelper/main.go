@@ -2,6 +2,7 @@
 //
 //	dlhelper                 start the helper: local server and tray icon
 //	dlhelper serve ...       start the local server without a tray
+//	dlhelper install         register start at login and dlhelper:// links
 //	dlhelper get URL...      download URLs from a terminal, with progress bars
 //	dlhelper version         print the version
 //
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // version is set by the build: -ldflags "-X main.version=…".
@@ -30,16 +32,20 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
+	if len(args) > 0 {
+		if cmd, ok := commands[args[0]]; ok {
+			return cmd(args[1:], stdout, stderr)
+		}
+		switch args[0] {
+		case "help", "-h", "-help", "--help":
+			usage(stdout)
+			return 0
+		}
+	}
+	// No command: the desktop helper, with its flags or a dlhelper:// link
+	// (how the portal and the OS start it).
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") || strings.HasPrefix(args[0], "dlhelper:") {
 		return runApp(args, stdout, stderr)
-	}
-	if cmd, ok := commands[args[0]]; ok {
-		return cmd(args[1:], stdout, stderr)
-	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
-		usage(stdout)
-		return 0
 	}
 	fmt.Fprintf(stderr, "dlhelper: unknown command %q. Run \"dlhelper help\" to see the commands.\n", args[0])
 	return 2
@@ -49,8 +55,12 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `dlhelper downloads a portal's orders with resumable, parallel range requests.
 
 Usage:
-  dlhelper                  start the helper (local server and tray icon)
+  dlhelper [flags]          start the helper (local server and tray icon)
   dlhelper serve [flags]    start the local server without a tray
+  dlhelper open LINK        start or wake the helper for a dlhelper:// link
+  dlhelper status           show what the running helper is doing
+  dlhelper install          register start at login and dlhelper:// links
+  dlhelper uninstall        remove what install registered
   dlhelper get [flags] URL...
                             download URLs here, with progress bars; run the
                             same command again to resume after an interruption

@@ -244,7 +244,8 @@ func (s *server) close() error {
 	return err
 }
 
-// runApp starts the helper; the tray comes with the desktop issue.
+// runApp starts the desktop helper: server and tray icon (headless without
+// a display).
 func runApp(args []string, stdout, stderr io.Writer) int {
-	return runServe(args, stdout, stderr)
+	return runTrayApp(args, stdout, stderr)
 }

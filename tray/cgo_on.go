@@ -1,0 +1,5 @@
+//go:build cgo
+
+package tray
+
+const cgoEnabled = true

@@ -1,0 +1,21 @@
+// Package tray is dlhelper's menu in the system tray: a thin face over the
+// same Manager calls the bridge makes.
+//
+// A Menu shows a status line ("3 downloading · 42 MB/s", "Paused", "Idle"),
+// Pause all and Resume all, Open download folder, Open status page, a Start
+// at login checkbox and Quit. Its icon follows the jobs: idle, active,
+// paused, or error when a job has a failed file. When an order completes or
+// fails the Menu sends a desktop notification.
+//
+// The Menu knows nothing of the tray library. It draws through a UI, a small
+// seam that NewSystrayUI implements with getlantern/systray and tests
+// implement with a fake; it acts through a Controller, which
+// *downloader.Manager implements; it notifies through a Notifier, which
+// Beeep implements. So the whole menu is tested against a real Manager
+// without a display.
+//
+// The caller keeps this contract: Run the Menu on its own goroutine with a
+// context it cancels to stop it, and on the desktop call RunSystray from the
+// main goroutine (GTK and Cocoa need the main thread), after checking
+// Available; QuitSystray makes RunSystray return.
+package tray
