@@ -12,8 +12,8 @@ build: build-linux build-windows
 build-linux:
 	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o bin/dlhelper ./cmd/dlhelper
 
-# A Windows file version is numbers only: the numeric part of a tag, else 0.0.0.
-WINVER := $(shell echo '$(VERSION)' | sed -nE 's/^v?([0-9]+(\.[0-9]+){0,3}).*/\1/p')
+# A Windows file version is numbers only: a tag's "1.2.3" part, else 0.0.0.
+WINVER := $(shell echo '$(VERSION)' | sed -nE 's/^v?([0-9]+(\.[0-9]+){1,3}).*/\1/p')
 
 # The .exe gets its icon and version resources from a .syso made by go-winres.
 build-windows:

@@ -162,3 +162,26 @@ func (s *Server) statusPage(c echo.Context) error {
 	http.ServeFileFS(c.Response(), c.Request(), s.static, name)
 	return nil
 }
+
+func (s *Server) getSettings(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.m.Settings())
+}
+
+// putSettings changes what the user may change while the helper runs;
+// fields left out or zero keep their value, except rateLimit, where 0
+// means no limit.
+func (s *Server) putSettings(c echo.Context) error {
+	data, err := readJSONBody(c)
+	if err != nil {
+		return err
+	}
+	var req downloader.Settings
+	if err := decodeStrict(data, &req, settingsKeys); err != nil {
+		return err
+	}
+	got, err := s.m.SetSettings(req)
+	if err != nil {
+		return managerError(err)
+	}
+	return c.JSON(http.StatusOK, got)
+}

@@ -41,6 +41,9 @@ type urlRequest struct {
 
 var urlKeys = map[string]bool{"url": true}
 
+// settingsKeys are the fields of PUT /v1/settings (downloader.Settings).
+var settingsKeys = map[string]bool{"connections": true, "maxActiveFiles": true, "rateLimit": true}
+
 // decodeJob decodes and checks a job body. What it accepts passes
 // downloader.CheckSpec (names that stay inside the download folder, http
 // and https URLs, at most downloader.MaxFilesPerJob files, …) and takes

@@ -33,6 +33,8 @@ type Manager interface {
 	SetURL(id string, index int, rawURL string) error
 	PauseAll()
 	ResumeAll()
+	Settings() downloader.Settings
+	SetSettings(downloader.Settings) (downloader.Settings, error)
 	Subscribe() *downloader.Subscription
 }
 
@@ -162,6 +164,8 @@ func (s *Server) routes() *echo.Echo {
 	e.PUT("/v1/jobs/:id/files/:index/url", s.setURL)
 	e.POST("/v1/pause", s.pauseAll)
 	e.POST("/v1/resume", s.resumeAll)
+	e.GET("/v1/settings", s.getSettings)
+	e.PUT("/v1/settings", s.putSettings)
 	e.GET("/v1/events", s.events)
 	e.GET("/*", s.statusPage)
 	return e
