@@ -122,7 +122,7 @@ function permissionDenied() {
 export async function connect(options = {}) {
   const o = { ...defaults, ...options, reconnect: { ...defaults.reconnect, ...options.reconnect } };
   const own = o.base && sameOrigin(o.base);
-  let perm = own ? "unsupported" : await permissionState();
+  const perm = own ? "unsupported" : await permissionState();
   if (perm === "denied") throw permissionDenied();
   if (perm === "prompt" && !hasGesture()) {
     throw new HelperError(
@@ -132,12 +132,13 @@ export async function connect(options = {}) {
   }
   const gesture = hasGesture();
   let found = await find(o, perm);
+  // The customer may just have said no to the prompt: no use starting anything.
+  if (found.kind === "none" && !own && (await permissionState()) === "denied") throw permissionDenied();
   if (found.kind === "none" && o.launch && gesture && !o.base) {
     o.onLaunch?.();
     launch(o.launchUrl);
     found = await waitFor(o, perm);
   }
-  if (found.kind === "none" && !own && (await permissionState()) === "denied") throw permissionDenied();
   if (found.kind === "error") throw found.error;
   if (found.kind === "none") {
     throw new HelperError(Codes.NOT_RUNNING, "The download helper is not running on this computer (or is not installed).");
@@ -496,9 +497,19 @@ export class Helper extends EventTarget {
       seen.add(j.id);
       this.#store(j.id, j, null);
     }
-    for (const id of [...this.jobs.keys()]) if (!seen.has(id)) this.#remove(id);
-    for (const [id, d] of this.#handles) if (!seen.has(id)) d._removed();
+    for (const id of [...this.jobs.keys()]) if (!seen.has(id) && !this.#handles.has(id)) this.#remove(id);
+    // A followed job missing from the snapshot is gone only if the helper
+    // says so: it may have been added while the snapshot was taken.
+    for (const id of this.#handles.keys()) if (!seen.has(id)) this.#confirmGone(id);
     this.#emit("snapshot", { jobs });
+  }
+
+  async #confirmGone(id) {
+    try {
+      this.#store(id, await this.job(id), null);
+    } catch (e) {
+      if (e?.code === "not_found") this.#remove(id);
+    }
   }
 
   async #refetch(id) {

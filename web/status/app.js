@@ -24,6 +24,8 @@ let settingsOK = false;
 const cards = new Map(); // job id → Card
 const dirty = new Set(); // job ids to draw at the next frame
 let frame = 0;
+// online: the figures are live and the buttons reach the helper.
+const online = () => helper?.state === "open";
 
 start();
 
@@ -41,6 +43,7 @@ async function start() {
   helper.on("snapshot", () => {
     for (const id of cards.keys()) markDirty(id);
     for (const id of helper.jobs.keys()) markDirty(id);
+    scheduleDraw(); // an empty list is news too
   });
   setConnection(helper.state);
 }
@@ -69,6 +72,7 @@ function switchLanguage() {
   lang = lang === "zh" ? "en" : "zh";
   t = strings[lang];
   localStorage.setItem("dlhelper-lang", lang);
+  $("toast").classList.remove("show");
   translate();
   for (const c of cards.values()) c.retranslate();
   for (const id of cards.keys()) markDirty(id);
@@ -90,6 +94,7 @@ function setConnection(state) {
   $("conn-text").textContent = state === "open" ? t.connected : t.reconnecting;
   $("banner").hidden = state !== "reconnecting";
   document.body.classList.toggle("offline", state === "reconnecting");
+  for (const id of cards.keys()) markDirty(id); // speeds and buttons depend on it
 }
 
 // --- Drawing -----------------------------------------------------------------
@@ -97,6 +102,10 @@ function setConnection(state) {
 // most once a frame (or every 200 ms while the tab is hidden).
 function markDirty(id) {
   dirty.add(id);
+  scheduleDraw();
+}
+
+function scheduleDraw() {
   if (frame) return;
   const flush = () => {
     frame = 0;
@@ -134,7 +143,7 @@ function drawSummary() {
   const jobs = [...helper.jobs.values()];
   const active = jobs.filter((j) => j.state === "running");
   const sp = active.reduce((s, j) => s + (j.speed || 0), 0);
-  $("summary").textContent = jobs.length ? t.summary(active.length, speed(sp, lang)) : "";
+  $("summary").textContent = jobs.length && online() ? t.summary(active.length, speed(sp, lang)) : "";
   $("empty").hidden = jobs.length > 0;
   const running = jobs.filter((j) => ACTIVE.has(j.state));
   const total = running.reduce((s, j) => s + Math.max(0, j.total), 0);
@@ -172,11 +181,19 @@ class Card {
     this.q(".files-toggle").addEventListener("click", () => {
       this.expanded = !this.isExpanded();
       this.update(this.job);
+      if (this.expanded) this.scrollToActive();
     });
   }
 
   isExpanded() {
     return this.expanded ?? (this.job.files.length <= MANY_FILES && this.job.state !== "completed");
+  }
+
+  // scrollToActive shows, in a long list, the first file still at work.
+  scrollToActive() {
+    const list = this.q(".file-list");
+    const row = [...list.children].find((r) => r.dataset.state !== "completed");
+    if (row && list.scrollHeight > list.clientHeight) list.scrollTop = Math.max(0, row.offsetTop - 8);
   }
 
   retranslate() {
@@ -196,7 +213,7 @@ class Card {
     setBar(this.q(".bar"), f, job.state);
     this.q(".job-pct").textContent = percent(f);
     this.q(".job-bytes").textContent = job.state === "completed" ? bytes(job.total, lang) : t.of(bytes(job.done, lang), bytes(job.total, lang));
-    const moving = job.state === "running";
+    const moving = job.state === "running" && online();
     this.q(".job-speed").textContent = moving && job.speed > 0 ? speed(job.speed, lang) : "";
     this.q(".job-eta").textContent = moving && job.eta >= 0 ? t.left(duration(job.eta, lang)) : "";
     this.drawActions(job);
@@ -205,7 +222,7 @@ class Card {
   }
 
   drawActions(job) {
-    const want = ACTIONS[job.state] ?? [];
+    const want = online() ? ACTIONS[job.state] ?? [] : [];
     const key = want.join();
     if (this.actionsKey === key) return;
     this.actionsKey = key;
