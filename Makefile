@@ -44,8 +44,11 @@ fuzz-short:
 bench:
 	$(GO) run ./cmd/dlbench
 
+# The full chaos suite (minutes; CI runs its short version in `make test`).
+# Run in the package folder so the summary table streams out.
 chaos:
-	$(GO) test -race -timeout 60m -run Chaos -tags chaos ./...
+	$(GO) run ./internal/chaos/cmd/install-toxiproxy
+	cd internal/chaos && $(GO) test -race -timeout 60m -count=1 -tags chaos -run Chaos
 
 clean:
 	rm -rf bin cmd/dlhelper/rsrc_windows_*.syso

@@ -27,18 +27,22 @@ func (t *transfer) finalize() error {
 		return &diskError{fmt.Errorf("sync: %w", err)}
 	}
 	t.closePart()
-	final := t.path
+	part, final := t.path+partSuffix, t.path
 	if exists(final) { // someone made a file of that name meanwhile
 		final = uniquePath(final, func(string) bool { return false })
 	}
-	if err := os.Rename(t.path+partSuffix, final); err != nil {
+	// The record claims the whole, verified file before the rename, so a
+	// crash between rename and the final save finds it done (see open).
+	t.path = final
+	if err := t.commit(spans{{0, t.size}}); err != nil {
+		return err
+	}
+	if err := os.Rename(part, final); err != nil {
 		return &diskError{fmt.Errorf("rename: %w", err)}
 	}
 	if err := syncDir(filepath.Dir(final)); err != nil {
 		return &diskError{fmt.Errorf("sync folder: %w", err)}
 	}
-	t.path = final
-	t.record(spans{{0, t.size}})
 	return nil
 }
 

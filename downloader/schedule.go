@@ -72,7 +72,10 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 	close(t.ended)
 	m.schedule()
 	m.mu.Unlock()
-	if !errors.Is(cause, errShutdown) {
+	// A file that completed while Close ran is saved too: its .part is
+	// already renamed, and a record left at "downloading" would fetch it
+	// again under a new name.
+	if err == nil || !errors.Is(cause, errShutdown) {
 		m.saveFile(f)
 	}
 }

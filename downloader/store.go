@@ -61,6 +61,9 @@ func openStore(dir string) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
+	// Batched commits wait at most this long for company: bbolt's 10 ms
+	// default made every finished small file wait that long.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketJobs, bucketFiles} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {

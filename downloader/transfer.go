@@ -83,6 +83,9 @@ func (t *transfer) run() error {
 // attempt runs one pass: probe if needed, fetch what is missing, finalise.
 func (t *transfer) attempt() error {
 	if err := t.open(); err != nil {
+		if errors.Is(err, errRenamed) {
+			return nil // a crash came between rename and the last save
+		}
 		return err
 	}
 	if err := t.fetchAll(); err != nil {
@@ -110,6 +113,9 @@ func (t *transfer) open() error {
 	}
 	partPath := t.path + partSuffix
 	st, statErr := os.Stat(partPath)
+	if statErr != nil && t.renamed() {
+		return errRenamed
+	}
 	if len(t.done) > 0 && (statErr != nil || st.Size() < t.size) {
 		t.m.log.Warn("partial file missing or short, starting the file over", "file", partPath)
 		t.forget()
@@ -120,6 +126,19 @@ func (t *transfer) open() error {
 	}
 	t.part = part
 	return nil
+}
+
+// errRenamed says open found the file already verified and renamed.
+var errRenamed = errors.New("already renamed")
+
+// renamed reports a file whose record claims every byte and whose .part
+// is gone because finalize renamed it: the final file is there, in full.
+func (t *transfer) renamed() bool {
+	if t.size < 0 || t.done.size() != t.size {
+		return false
+	}
+	st, err := os.Stat(t.path)
+	return err == nil && st.Mode().IsRegular() && st.Size() == t.size
 }
 
 // forget drops everything known of the object, so the next pass probes it
