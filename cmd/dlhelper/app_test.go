@@ -453,7 +453,9 @@ func startAnnouncing(t *testing.T, cmd *exec.Cmd) string {
 	}
 	var stderr bytes.Buffer
 	cmd.ExtraFiles, cmd.Stderr = []*os.File{w}, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// No Pdeathsig here: it fires when the starting OS thread exits, which
+	// the Go runtime may do mid-test; a display that vanished under the
+	// helper ("cannot open display") was seen once in CI. Cleanup stops it.
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
