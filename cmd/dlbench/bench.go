@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"dlhelper/internal/testenv"
+)
+
+// presignExpiry is far longer than a round; URLs are signed afresh for
+// each round anyway.
+const presignExpiry = 2 * time.Hour
+
+// bench runs the whole benchmark and returns its report. Everything it
+// makes on disk lives in one temporary folder, removed at the end.
+func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
+	started := time.Now()
+	cs, err := findContenders(o.contenders)
+	if err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp(o.work, "dlbench-")
+	if err != nil {
+		return nil, fmt.Errorf("work folder: %w", err)
+	}
+	defer os.RemoveAll(work)
+	ws := buildWorkloads(o.workloads, o.scale)
+	if err := checkSpace(work, ws); err != nil {
+		return nil, err
+	}
+	if err := setDlhelper(ctx, cs, o.dlhelper, work, log); err != nil {
+		return nil, err
+	}
+	for i := range cs {
+		cs[i].Version = programVersion(ctx, cs[i])
+	}
+
+	m, err := startMinIO(ctx, work, log)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Stop()
+	if err := uploadAll(ctx, m.Client(), ws, log); err != nil {
+		return nil, err
+	}
+	rep := newReport(started, o, cs, ws)
+	for i := range ws {
+		runs, err := measureWorkload(ctx, m.Client(), &ws[i], cs, o, work, log)
+		if err != nil {
+			return nil, err
+		}
+		rep.Results = append(rep.Results, summarize(ws[i], cs, runs)...)
+	}
+	rep.Seconds = time.Since(started).Seconds()
+	return rep, nil
+}
+
+// measureWorkload runs the warm-up and measured rounds of one workload.
+// Each round runs every contender once, starting one further along each
+// time, so that no contender always runs first (after the verification
+// and cleanup of the round before) or always last.
+func measureWorkload(ctx context.Context, mc *minio.Client, w *workload, cs []contender, o options, work string, log io.Writer) (map[string][]runResult, error) {
+	runs := make(map[string][]runResult)
+	for k := range o.warmup + o.rounds {
+		round := k - o.warmup + 1
+		urls, err := presign(ctx, mc, w)
+		if err != nil {
+			return nil, err
+		}
+		for p := range cs {
+			c := cs[(k+p)%len(cs)]
+			r := runOnce(ctx, c, w, urls, work)
+			r.Round, r.Warmup, r.Position = round, round <= 0, p+1
+			runs[c.Name] = append(runs[c.Name], r)
+			logRun(log, w, c, r, o.rounds)
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("interrupted: %w", err)
+			}
+		}
+	}
+	return runs, nil
+}
+
+func presign(ctx context.Context, mc *minio.Client, w *workload) ([]string, error) {
+	urls := make([]string, len(w.Objects))
+	for i, o := range w.Objects {
+		u, err := mc.PresignedGetObject(ctx, bucket, o.Key, presignExpiry, nil)
+		if err != nil {
+			return nil, fmt.Errorf("presign %s: %w", o.Key, err)
+		}
+		urls[i] = u.String()
+	}
+	return urls, nil
+}
+
+func logRun(log io.Writer, w *workload, c contender, r runResult, rounds int) {
+	when := fmt.Sprintf("round %d/%d", r.Round, rounds)
+	if r.Warmup {
+		when = "warm-up"
+	}
+	verdict := "ok"
+	if !r.valid() {
+		verdict = "FAILED: " + r.Error
+	}
+	fmt.Fprintf(log, "%-6s %-11s %-9s %8.2f s  cpu %7.2f s  rss %6.1f MiB  %s\n",
+		w.Name, when, c.Name, r.WallS, r.CPUS, float64(r.PeakRSSKiB)/1024, verdict)
+}
+
+// setDlhelper points the dlhelper contender at the given binary, or at one
+// built now from this module.
+func setDlhelper(ctx context.Context, cs []contender, given, work string, log io.Writer) error {
+	for i := range cs {
+		if cs[i].Name != "dlhelper" {
+			continue
+		}
+		if given != "" {
+			cs[i].Path = given
+			return nil
+		}
+		bin, err := buildDlhelper(ctx, filepath.Join(work, "bin"), log)
+		cs[i].Path = bin
+		return err
+	}
+	return nil
+}
+
+// buildDlhelper builds ./cmd/dlhelper of the module dlbench runs in, the
+// way a user gets it, stamped with the tree's git version.
+func buildDlhelper(ctx context.Context, dir string, log io.Writer) (string, error) {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "dlhelper")
+	fmt.Fprintf(log, "dlbench: building %s/cmd/dlhelper\n", root)
+	cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", "-X main.version="+gitVersion(ctx, root), "-o", bin, "./cmd/dlhelper")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build dlhelper: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// moduleRoot is the folder of the go.mod that holds cmd/dlhelper.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	if err == nil {
+		if _, err = os.Stat(filepath.Join(root, "cmd", "dlhelper")); err == nil {
+			return root, nil
+		}
+	}
+	return "", fmt.Errorf("cannot find cmd/dlhelper: run dlbench inside the dlhelper module, or pass --dlhelper with a built binary")
+}
+
+func gitVersion(ctx context.Context, root string) string {
+	cmd := exec.CommandContext(ctx, "git", "describe", "--tags", "--always", "--dirty")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+		return v
+	}
+	return "dev"
+}
+
+// startMinIO starts the harness's pinned MinIO with its data in work.
+func startMinIO(ctx context.Context, work string, log io.Writer) (*testenv.MinIO, error) {
+	if _, ok := testenv.InstalledMinIO(); !ok {
+		fmt.Fprintf(log, "dlbench: installing MinIO %s into %s (a few minutes, once)\n", testenv.MinIOVersion, testenv.ToolsDir())
+	}
+	m, err := testenv.Start(ctx, filepath.Join(work, "minio"))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "dlbench: MinIO at %s\n", m.URL())
+	return m, nil
+}
+
+// uploadAll puts every workload into a fresh bucket, once for all runs.
+func uploadAll(ctx context.Context, mc *minio.Client, ws []workload, log io.Writer) error {
+	if err := mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
+		return fmt.Errorf("make bucket: %w", err)
+	}
+	for i := range ws {
+		start := time.Now()
+		if err := upload(ctx, mc, &ws[i]); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "dlbench: uploaded %s (%s, %s) in %s\n", ws[i].Name, ws[i].Title, humanBytes(ws[i].TotalBytes), time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// checkSpace refuses to start when the disk cannot hold MinIO's copy of
+// every workload plus the largest download, with room to spare.
+func checkSpace(dir string, ws []workload) error {
+	var total, largest int64
+	for _, w := range ws {
+		total += w.TotalBytes
+		largest = max(largest, w.TotalBytes)
+	}
+	need := total + total/10 + largest + 512<<20
+	free, err := freeBytes(dir)
+	if err != nil {
+		return fmt.Errorf("free space in %s: %w", dir, err)
+	}
+	if free < need {
+		return fmt.Errorf("the benchmark needs about %s free in %s and there is %s; free some space, pass --work on a larger disk or lower --scale",
+			humanBytes(need), dir, humanBytes(free))
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// cpuTime is the CPU time the kernel counted for a finished process,
+// from the rusage wait4 returned.
+func cpuTime(ps *os.ProcessState) (user, sys time.Duration, err error) {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, 0, errNotLinux
+	}
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), nil
+}
+
+// rssEvery is how often a running process's peak RSS is read. A read costs
+// tens of microseconds of our CPU; VmHWM only grows, so a sample misses
+// at most what the process adds in its last interval.
+const rssEvery = 10 * time.Millisecond
+
+// watchPeakRSS samples VmHWM, the high-water mark of the process's own
+// memory, until stop is closed, and then sends the largest value in KiB.
+//
+// The rusage ru_maxrss would be simpler but is wrong here: Go starts
+// children with vfork (CLONE_VM), and at exec the kernel raises the
+// child's maxrss to the high-water mark of the memory it shared, ours.
+// Every contender would then report at least dlbench's own peak, which
+// uploading 1 GiB makes large. The process is read through a handle on its
+// /proc folder, so a recycled PID is never read by mistake.
+func watchPeakRSS(pid int, stop <-chan struct{}) <-chan int64 {
+	peak := make(chan int64, 1)
+	proc, err := os.OpenRoot(fmt.Sprintf("/proc/%d", pid))
+	if err != nil {
+		peak <- 0
+		return peak
+	}
+	go func() {
+		defer proc.Close()
+		tick := time.NewTicker(rssEvery)
+		defer tick.Stop()
+		var kib int64
+		for {
+			kib = max(kib, readHWM(proc))
+			select {
+			case <-stop:
+				peak <- kib
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return peak
+}
+
+// readHWM is the VmHWM line of status in KiB, 0 once the process is gone.
+func readHWM(proc *os.Root) int64 {
+	b, err := proc.ReadFile("status")
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\nVmHWM:"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(string(line)), " kB"), 10, 64)
+	return kib
+}
+
+// flushDisk writes back what the last run left dirty, so the next run does
+// not pay for it. Only aria2c and curl leave dirty pages; dlhelper fsyncs
+// its files before it renames them.
+func flushDisk() { syscall.Sync() }
+
+// freeBytes is the space an unprivileged user can still write in dir.
+func freeBytes(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}
+
+// argLimit is the kernel's limit on an exec's arguments and environment
+// (fs/exec.c): a quarter of the stack limit, at most 6 MiB, at least
+// 128 KiB. Half of it is kept back for what argBytes does not count.
+func argLimit() int {
+	const floor, ceiling = 128 << 10, 6 << 20
+	limit := uint64(ceiling)
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_STACK, &rl); err == nil {
+		limit = min(limit, rl.Cur/4)
+	}
+	return int(max(limit, floor)) / 2
+}
