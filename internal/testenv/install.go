@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"syscall"
 )
@@ -16,8 +17,11 @@ const (
 	MinIOVersion = "v0.0.0-20260212201848-7aac2a2c5b7c"
 )
 
+// MinIOTool is the pinned MinIO server as a Tool.
+var MinIOTool = Tool{Name: "minio", Package: MinIOModule, Version: MinIOVersion}
+
 // ToolsDir is the cache folder for pinned tools: $DLHELPER_TOOLS, else
-// ~/.cache/dlhelper/bin. It outlives test runs so MinIO is built once.
+// ~/.cache/dlhelper/bin. It outlives test runs so tools are built once.
 func ToolsDir() string {
 	if d := os.Getenv("DLHELPER_TOOLS"); d != "" {
 		return d
@@ -29,13 +33,27 @@ func ToolsDir() string {
 	return filepath.Join(home, ".cache", "dlhelper", "bin")
 }
 
-// InstalledMinIO returns the cached binary if it is the pinned version,
+// InstalledMinIO returns the cached MinIO if it is the pinned version,
 // without installing anything.
-func InstalledMinIO() (string, bool) {
-	dir := ToolsDir()
-	bin := filepath.Join(dir, "minio")
-	have, err := os.ReadFile(filepath.Join(dir, "minio.version"))
-	if err != nil || string(bytes.TrimSpace(have)) != MinIOVersion {
+func InstalledMinIO() (string, bool) { return MinIOTool.Installed() }
+
+// MinIOBinary returns the pinned MinIO, installing it first if needed.
+func MinIOBinary() (string, error) { return MinIOTool.Binary() }
+
+// Tool is a pinned program built with "go install" into ToolsDir, with a
+// NAME.version stamp beside it.
+type Tool struct {
+	Name    string // the binary's name in ToolsDir
+	Package string // what "go install" builds; its last element names the built binary
+	Version string
+}
+
+// Installed returns the cached binary if it is the pinned version, without
+// installing anything.
+func (tl Tool) Installed() (string, bool) {
+	bin := filepath.Join(ToolsDir(), tl.Name)
+	have, err := os.ReadFile(bin + ".version")
+	if err != nil || string(bytes.TrimSpace(have)) != tl.Version {
 		return "", false
 	}
 	if _, err := os.Stat(bin); err != nil {
@@ -44,61 +62,69 @@ func InstalledMinIO() (string, bool) {
 	return bin, true
 }
 
-// MinIOBinary returns the pinned minio binary, installing it with
-// "go install" first when it is missing or of another version.
-func MinIOBinary() (string, error) {
-	if bin, ok := InstalledMinIO(); ok {
+// Binary returns the pinned binary, installing it with "go install" first
+// when it is missing or of another version.
+func (tl Tool) Binary() (string, error) {
+	if bin, ok := tl.Installed(); ok {
 		return bin, nil
 	}
 	dir := ToolsDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("install minio: %w", err)
+		return "", fmt.Errorf("install %s: %w", tl.Name, err)
 	}
-	unlock, err := lockDir(dir)
+	unlock, err := lockFile(filepath.Join(dir, tl.Name+".lock"))
 	if err != nil {
-		return "", fmt.Errorf("install minio: %w", err)
+		return "", fmt.Errorf("install %s: %w", tl.Name, err)
 	}
 	defer unlock()
 	// Test binaries of several packages start at once; whoever got the lock
 	// first may have installed it while we waited.
-	if bin, ok := InstalledMinIO(); ok {
+	if bin, ok := tl.Installed(); ok {
 		return bin, nil
 	}
-	if err := installMinIO(dir); err != nil {
-		return "", err
+	if err := tl.install(dir); err != nil {
+		return "", fmt.Errorf("install %s: %w", tl.Name, err)
 	}
-	return filepath.Join(dir, "minio"), nil
+	return filepath.Join(dir, tl.Name), nil
 }
 
-// lockDir takes an exclusive flock on dir/minio.lock. The kernel drops it
-// if the process dies, so a killed install never blocks the next one.
-func lockDir(dir string) (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(dir, "minio.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+// lockFile takes an exclusive flock. The kernel drops it if the process
+// dies, so a killed install never blocks the next one.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil // closing the file releases the lock
 }
 
-// installMinIO builds the pinned server into dir and stamps its version.
-func installMinIO(dir string) error {
-	stamp := filepath.Join(dir, "minio.version")
-	// Drop the stamp first so a half-finished install never looks complete.
+// install builds the tool in a private folder (a built name like "server"
+// is too generic for a shared cache), renames it into place, and stamps
+// its version last, so a half-finished install never looks complete.
+func (tl Tool) install(dir string) error {
+	stamp := filepath.Join(dir, tl.Name+".version")
 	if err := os.Remove(stamp); err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("install minio: %w", err)
+		return err
 	}
-	cmd := exec.Command("go", "install", MinIOModule+"@"+MinIOVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "CGO_ENABLED=0")
+	build, err := os.MkdirTemp(dir, "."+tl.Name+"-build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(build)
+	cmd := exec.Command("go", "install", tl.Package+"@"+tl.Version)
+	cmd.Env = append(os.Environ(), "GOBIN="+build, "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("install minio: GOBIN=%s go install %s@%s: %w\n%s",
-			dir, MinIOModule, MinIOVersion, err, tail(out, 4<<10))
+		return fmt.Errorf("GOBIN=%s go install %s@%s: %w\n%s", build, tl.Package, tl.Version, err, tail(out, 4<<10))
 	}
-	if err := writeFileAtomic(stamp, []byte(MinIOVersion+"\n")); err != nil {
-		return fmt.Errorf("install minio: stamp: %w", err)
+	if err := os.Rename(filepath.Join(build, path.Base(tl.Package)), filepath.Join(dir, tl.Name)); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(stamp, []byte(tl.Version+"\n")); err != nil {
+		return fmt.Errorf("stamp: %w", err)
 	}
 	return nil
 }
