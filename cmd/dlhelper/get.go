@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"dlhelper/downloader"
+	"dlhelper/tray"
 )
 
 // getOptions are the flags of "dlhelper get".
@@ -123,7 +124,7 @@ func get(ctx context.Context, o getOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !o.quiet {
-		fmt.Fprintf(stdout, "Downloaded %d file(s), %s, in %s.\n", len(info.Files), humanBytes(info.Done), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "Downloaded %d file(s), %s, in %s.\n", len(info.Files), tray.FormatSize(info.Done), time.Since(start).Round(time.Millisecond))
 	}
 	return m.RemoveJob(id, false)
 }
@@ -251,19 +252,6 @@ func jobError(info downloader.JobInfo) error {
 		return errors.New(failed[0])
 	}
 	return fmt.Errorf("%d of %d files did not complete; first, %s", len(failed), len(info.Files), failed[0])
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // profileCPU writes a CPU profile to path while the command runs, for

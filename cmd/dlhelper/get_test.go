@@ -7,41 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"dlhelper/internal/faultserver"
+	"dlhelper/internal/testenv"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// dlhelperBinary builds the real program once per test run.
-func dlhelperBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dlhelper-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "dlhelper")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("go build: %s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build dlhelper: %v", buildErr)
-	}
-	return binPath
-}
 
 // TestGetSurvivesKill9 kills "dlhelper get" with SIGKILL at random points
 // of the download, five times, then lets it finish: the file must be
@@ -54,7 +26,7 @@ func TestGetSurvivesKill9(t *testing.T) {
 	rand.NewChaCha8([32]byte{9}).Read(data)
 	const rate = 2 << 20
 	srv := faultserver.New(t, data, faultserver.RateLimit(rate))
-	bin := dlhelperBinary(t)
+	bin := testenv.DlhelperBinary(t)
 	dir, state := t.TempDir(), t.TempDir()
 	args := []string{"get", "--dir", dir, "--state", state, "--connections", "4", "--checkpoint", "50ms", "--quiet", srv.URL()}
 

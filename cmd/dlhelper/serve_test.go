@@ -50,7 +50,7 @@ func startServe(t *testing.T, args ...string) *serveProc {
 	h := &serveProc{t: t, dir: t.TempDir(), state: t.TempDir(), exited: make(chan struct{})}
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--dir", h.dir, "--state", h.state,
 		"--allow-origin", testOrigin, "--config="}, args...)
-	h.cmd = exec.Command(dlhelperBinary(t), args...)
+	h.cmd = exec.Command(testenv.DlhelperBinary(t), args...)
 	pipe, err := h.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

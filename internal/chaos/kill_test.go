@@ -9,49 +9,20 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"dlhelper/downloader"
+	"dlhelper/internal/testenv"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// dlhelperBinary builds the real program once per test run, as
-// cmd/dlhelper's own kill test does.
-func dlhelperBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dlhelper-chaos-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "dlhelper")
-		out, err := exec.Command("go", "build", "-o", binPath, "dlhelper/cmd/dlhelper").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build dlhelper/cmd/dlhelper: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build dlhelper: %v", buildErr)
-	}
-	return binPath
-}
 
 // runKills runs "dlhelper get" on the order and kills it with SIGKILL at
 // random moments, p.kills times, then lets a last run finish. After each
 // kill no file may carry its final name unless complete, and the job the
 // state holds must be the same one.
 func runKills(t *testing.T, e *env) result {
-	bin := dlhelperBinary(t)
+	bin := testenv.DlhelperBinary(t)
 	root, state := t.TempDir(), t.TempDir()
 	args := []string{"get", "--dir", root, "--state", state, "--connections", "4",
 		"--files", fmt.Sprint(activeFiles), "--checkpoint", checkpointInterval.String(), "--quiet"}
