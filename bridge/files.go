@@ -40,7 +40,7 @@ func LoadOrCreateToken(stateDir string) (string, error) {
 		return "", fmt.Errorf("make a token: %w", err)
 	}
 	tok = hex.EncodeToString(b[:])
-	if err := writeFileAtomic(path, []byte(tok+"\n"), 0o600); err != nil {
+	if err := WriteFileAtomic(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("the token file %s cannot be written (%v); check the state folder's permissions", path, err)
 	}
 	return tok, nil
@@ -78,7 +78,7 @@ func WritePort(stateDir string, port int) error {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return fmt.Errorf("write the port file: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(stateDir, PortFile), []byte(strconv.Itoa(port)+"\n"), 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(stateDir, PortFile), []byte(strconv.Itoa(port)+"\n"), 0o644); err != nil {
 		return fmt.Errorf("write the port file: %w", err)
 	}
 	return nil
@@ -97,10 +97,10 @@ func ReadPort(stateDir string) (int, error) {
 	return port, nil
 }
 
-// writeFileAtomic writes data to path so that readers see the old content
+// WriteFileAtomic writes data to path so that readers see the old content
 // or the new, never a part: temp file in the same folder, write, sync,
-// close, rename. The temp file is removed on failure.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+// close, rename. The temp file is removed on failure. The folder must exist.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*.tmp")
 	if err != nil {
 		return err

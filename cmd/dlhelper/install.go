@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"dlhelper/bridge"
 )
 
 // "dlhelper install" registers the helper for the current user only, with
@@ -105,35 +107,13 @@ func setAutostart(on bool) error {
 	return addAutostart(exe)
 }
 
-// writeFileAtomic writes data to path so that a reader sees the old file
-// or the new one, never a part: temp file beside it, write, sync, rename.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+// writeFileAtomic creates path's folder when needed, then writes the file
+// atomically with bridge.WriteFileAtomic.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return bridge.WriteFileAtomic(path, data, perm)
 }
 
 // removeFile removes path; one that is not there is already removed.
