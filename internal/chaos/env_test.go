@@ -113,13 +113,13 @@ func (e *env) upload(t *testing.T) {
 	}
 }
 
-// resetProxy restarts the proxy without toxics, so every scenario starts
-// from a clean one.
-func (e *env) resetProxy(t *testing.T) {
+// resetProxy restarts the proxy with just toxics (none: a clean one), so
+// every scenario starts from a proxy no earlier scenario touched.
+func (e *env) resetProxy(t *testing.T, toxics ...Toxic) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	e.proxy.ClearToxics()
+	e.proxy.SetToxics(toxics)
 	if err := e.tp.Restart(ctx); err != nil {
 		t.Fatalf("reset the proxy: %v", err)
 	}

@@ -9,11 +9,13 @@ import (
 
 // A fault strikes beside a running download until ctx ends and returns
 // how many times it struck. progress is the share of the order fetched
-// so far, for faults that wait for the middle of a job. What a fault
-// leaves on the proxy is undone by the next scenario's proxy restart.
+// so far, for faults that wait for the middle of a job. A toxic fault
+// has no run: its toxic is on the proxy from the scenario's start to its
+// end, put there by the proxy restart that begins the scenario.
 type fault struct {
-	name string
-	run  func(ctx context.Context, t *testing.T, e *env, progress func() float64) int
+	name  string
+	toxic *Toxic
+	run   func(ctx context.Context, t *testing.T, e *env, progress func() float64) int
 }
 
 // cleanupTimeout bounds undoing a fault after its scenario ended.
@@ -23,14 +25,18 @@ const cleanupTimeout = 90 * time.Second
 // connections (Toxicity) suffers it, new ones included, so the engine's
 // retries meet it again and again.
 func toxic(tox Toxic) fault {
-	return fault{name: tox.Type, run: func(ctx context.Context, t *testing.T, e *env, _ func() float64) int {
-		if err := e.proxy.AddToxic(ctx, tox); err != nil {
-			t.Errorf("%v", err)
-			return 0
+	return fault{name: tox.Type, toxic: &tox}
+}
+
+// toxicsOf is what faults keep on the proxy.
+func toxicsOf(faults []fault) []Toxic {
+	var out []Toxic
+	for _, f := range faults {
+		if f.toxic != nil {
+			out = append(out, *f.toxic)
 		}
-		<-ctx.Done()
-		return 1
-	}}
+	}
+	return out
 }
 
 // resetPeer resets half the connections 100 ms into their life.

@@ -143,6 +143,10 @@ func runFaults(ctx context.Context, t *testing.T, e *env, faults []fault, progre
 	counts := make([]int, len(faults))
 	var wg sync.WaitGroup
 	for i, f := range faults {
+		if f.run == nil { // a toxic, on the proxy since the scenario began
+			counts[i] = 1
+			continue
+		}
 		wg.Go(func() { counts[i] = f.run(ctx, t, e, progress) })
 	}
 	return func() []int {
@@ -174,6 +178,9 @@ func watch(interval time.Duration, check func()) (stop func()) {
 // runInProcess downloads the order with a real Manager while the faults
 // strike, restarts the Manager half-way, and checks the result.
 func runInProcess(t *testing.T, e *env, faults []fault) result {
+	if toxics := toxicsOf(faults); len(toxics) > 0 {
+		e.resetProxy(t, toxics...)
+	}
 	root, state := t.TempDir(), t.TempDir()
 	en := openEngine(t, chaosConfig(root, state))
 	ctx, cancel := context.WithTimeout(t.Context(), e.p.timeout)

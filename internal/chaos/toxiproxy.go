@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -17,11 +18,13 @@ import (
 
 // Toxiproxy is a toxiproxy server on loopback, driven over its HTTP API.
 //
-// Toxics are never removed one by one: in v2.12 deleting a toxic while a
-// link's destination has gone (which a downloader cutting stalled
-// connections causes all the time) can block forever with the proxy
-// collection's lock held, freezing the whole API (Shopify/toxiproxy#558,
-// fix pending in #760). Restart instead kills the server and starts a
+// Toxics are never changed while a proxy has links: in v2.12 deleting a
+// toxic while a link's destination has gone (which a downloader cutting
+// stalled connections causes all the time) can block forever with the
+// proxy collection's lock held, freezing the whole API
+// (Shopify/toxiproxy#558, fix pending in #760), and adding one behind a
+// timeout or bandwidth toxic that holds its link's data was seen to hang
+// the same way. Restart instead kills the server and starts a
 // fresh one on the same ports with the proxies and toxics it should have:
 // that is also how a cut is made, since a killed proxy refuses and resets
 // exactly like a dropped network.
@@ -117,7 +120,10 @@ func (tp *Toxiproxy) kill() {
 }
 
 // Restart kills the server if it runs and starts it again on the same
-// ports with the same proxies and their toxics.
+// ports with the same proxies and their toxics. Each proxy is created
+// disabled, given its toxics and only then enabled: a client reconnecting
+// at once must never hold a link while toxics are added, which is what
+// freezes the API (see the type's comment).
 func (tp *Toxiproxy) Restart(ctx context.Context) error {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
@@ -126,13 +132,19 @@ func (tp *Toxiproxy) Restart(ctx context.Context) error {
 		return err
 	}
 	for _, p := range tp.proxies {
-		if err := p.create(ctx); err != nil {
+		if err := p.create(ctx, len(p.toxics) == 0); err != nil {
 			return err
+		}
+		if len(p.toxics) == 0 {
+			continue
 		}
 		for _, t := range p.toxics {
 			if err := p.addToxic(ctx, t); err != nil {
 				return err
 			}
+		}
+		if err := tp.call(ctx, http.MethodPost, "/proxies/"+p.Name, map[string]any{"enabled": true}); err != nil {
+			return fmt.Errorf("enable proxy %s: %w", p.Name, err)
 		}
 	}
 	return nil
@@ -161,15 +173,15 @@ func (tp *Toxiproxy) CreateProxy(ctx context.Context, name, upstream string) (*P
 	p := &Proxy{tp: tp, Name: name, Listen: listen, upstream: upstream}
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
-	if err := p.create(ctx); err != nil {
+	if err := p.create(ctx, true); err != nil {
 		return nil, err
 	}
 	tp.proxies = append(tp.proxies, p)
 	return p, nil
 }
 
-func (p *Proxy) create(ctx context.Context) error {
-	body := map[string]any{"name": p.Name, "listen": p.Listen, "upstream": p.upstream, "enabled": true}
+func (p *Proxy) create(ctx context.Context, enabled bool) error {
+	body := map[string]any{"name": p.Name, "listen": p.Listen, "upstream": p.upstream, "enabled": enabled}
 	if err := p.tp.call(ctx, http.MethodPost, "/proxies", body); err != nil {
 		return fmt.Errorf("create proxy %s: %w", p.Name, err)
 	}
@@ -188,16 +200,13 @@ type Toxic struct {
 	Attributes map[string]any `json:"attributes"`
 }
 
-// AddToxic adds t to the proxy's connections, existing and new, until
-// ClearToxics and a Restart.
-func (p *Proxy) AddToxic(ctx context.Context, t Toxic) error {
+// SetToxics makes toxics the proxy's whole set from the next Restart on.
+// Toxics are only ever put on a fresh server, before its proxies accept
+// anything; see Restart.
+func (p *Proxy) SetToxics(toxics []Toxic) {
 	p.tp.mu.Lock()
 	defer p.tp.mu.Unlock()
-	if err := p.addToxic(ctx, t); err != nil {
-		return err
-	}
-	p.toxics = append(p.toxics, t)
-	return nil
+	p.toxics = slices.Clone(toxics)
 }
 
 func (p *Proxy) addToxic(ctx context.Context, t Toxic) error {
@@ -205,14 +214,6 @@ func (p *Proxy) addToxic(ctx context.Context, t Toxic) error {
 		return fmt.Errorf("add toxic %s: %w", t.Name, err)
 	}
 	return nil
-}
-
-// ClearToxics forgets the proxy's toxics; the next Restart comes up
-// without them.
-func (p *Proxy) ClearToxics() {
-	p.tp.mu.Lock()
-	defer p.tp.mu.Unlock()
-	p.toxics = nil
 }
 
 // call sends one API request; any answer but 2xx is an error carrying
