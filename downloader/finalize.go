@@ -31,16 +31,17 @@ func (t *transfer) finalize() error {
 	if exists(final) { // someone made a file of that name meanwhile
 		final = uniquePath(final, func(string) bool { return false })
 	}
-	// The record claims the whole, verified file before the rename, so a
-	// crash between rename and the final save finds it done (see open).
+	// The record says completed, with the whole verified file, before the
+	// rename: a crash before the rename finds the .part and renames it
+	// (renamePending), one after it finds the final file. Manager.finish
+	// then has nothing left to store.
 	t.path = final
-	if err := t.commit(spans{{0, t.size}}); err != nil {
-		return err
-	}
+	t.record(spans{{0, t.size}})
+	t.m.saveFileAs(t.f, FileCompleted)
 	if err := os.Rename(part, final); err != nil {
 		return &diskError{fmt.Errorf("rename: %w", err)}
 	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := t.m.dirs.Sync(filepath.Dir(final)); err != nil {
 		return &diskError{fmt.Errorf("sync folder: %w", err)}
 	}
 	return nil

@@ -23,6 +23,7 @@ type Manager struct {
 	store   *store
 	limiter *limiter
 	hub     *hub
+	dirs    *dirSyncer
 
 	ctx  context.Context // ends at Close
 	stop context.CancelFunc
@@ -56,8 +57,10 @@ type file struct {
 	xfer *transfer
 	// done counts bytes written to the .part, updated by the transfer.
 	done atomic.Int64
-	// saveMu orders writes of the record so a later snapshot lands later.
-	saveMu sync.Mutex
+	// saveMu orders writes of the record so a later snapshot lands later;
+	// savedDone says the last record written says completed (under saveMu).
+	saveMu    sync.Mutex
+	savedDone bool
 	// progress bookkeeping, touched by the progress loop only
 	lastDone, sentDone int64
 	speed              float64
@@ -75,7 +78,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	m := &Manager{
-		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(),
+		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(), dirs: newDirSyncer(),
 		limiter: newLimiter(cfg.Settings.RateLimit),
 		ctx:     ctx, stop: stop, settings: cfg.Settings,
 		byID: map[string]*job{}, hosts: map[string]chan struct{}{},
@@ -102,7 +105,7 @@ func (m *Manager) restore() error {
 	for _, r := range recs {
 		j := &job{rec: r}
 		for _, fr := range files[r.ID] {
-			if fr.State.active() {
+			if fr.State.active() || renamePending(fr) {
 				fr.State = FileQueued
 			}
 			f := &file{job: j, rec: fr}
@@ -119,6 +122,21 @@ func (m *Manager) restore() error {
 		m.log.Info("resumed state", "jobs", len(m.jobs))
 	}
 	return nil
+}
+
+// renamePending reports a record finalize stored as completed whose
+// rename did not happen (the process died in between): the verified
+// .part is there and the final file is not. Queued again, the transfer
+// finds every byte present, verifies the .part once more and renames it.
+func renamePending(r fileRecord) bool {
+	if r.State != FileCompleted {
+		return false
+	}
+	if _, err := os.Lstat(r.Path); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	st, err := os.Stat(r.Path + partSuffix)
+	return err == nil && st.Mode().IsRegular() && st.Size() == r.Size
 }
 
 // Close stops every transfer, makes their progress durable, and closes the
@@ -298,7 +316,11 @@ func (f *file) size() int64 {
 
 // saveFile commits the file's current record. Records of removed jobs are
 // not written again.
-func (m *Manager) saveFile(f *file) {
+func (m *Manager) saveFile(f *file) { m.saveFileAs(f, "") }
+
+// saveFileAs commits the file's current record, with its state replaced
+// by state unless that is "". It never changes the live record.
+func (m *Manager) saveFileAs(f *file, state FileState) {
 	f.saveMu.Lock()
 	defer f.saveMu.Unlock()
 	m.mu.Lock()
@@ -308,9 +330,21 @@ func (m *Manager) saveFile(f *file) {
 	if gone {
 		return
 	}
+	if state != "" {
+		rec.State, rec.Err = state, nil
+	}
 	if err := m.store.putFile(id, rec); err != nil {
 		m.log.Error("save file state", "job", id, "file", rec.Index, "err", err)
+		return
 	}
+	f.savedDone = rec.State == FileCompleted && rec.Err == nil
+}
+
+// savedCompleted reports that the stored record already says completed.
+func (f *file) savedCompleted() bool {
+	f.saveMu.Lock()
+	defer f.saveMu.Unlock()
+	return f.savedDone
 }
 
 func newID() string {

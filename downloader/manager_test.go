@@ -345,3 +345,75 @@ func TestSetSettingsValidates(t *testing.T) {
 		t.Errorf("SetSettings = %+v, %v", s, err)
 	}
 }
+
+// A crash after finalize stored the file as completed but before the
+// rename leaves a completed record, a whole verified .part and no final
+// file. The next start verifies the .part again and renames it, fetching
+// nothing; a .part damaged meanwhile fails verification and is fetched
+// again on Retry, never renamed.
+func TestACompletedFileWhoseRenameDidNotHappenIsRenamedAtStart(t *testing.T) {
+	t.Parallel()
+	for _, damaged := range []bool{false, true} {
+		t.Run(fmt.Sprintf("damaged=%v", damaged), func(t *testing.T) {
+			t.Parallel()
+			data := randomData(21, 3<<20)
+			srv := faultserver.New(t, data)
+			cfg := testConfig(t)
+			m, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := runJob(t, m, JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
+			m.Close()
+			if first.State != JobCompleted {
+				t.Fatalf("job ended %s", first.State)
+			}
+			path := first.Files[0].Path
+			if err := os.Rename(path, path+partSuffix); err != nil { // undo the rename
+				t.Fatal(err)
+			}
+			if damaged {
+				f, err := os.OpenFile(path+partSuffix, os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteAt([]byte("garbage"), 1<<20)
+				f.Close()
+			}
+			sent := srv.BytesSent()
+
+			m = newTestManager(t, cfg)
+			sub := m.Subscribe()
+			j, err := m.Job(first.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.State == JobCompleted && !damaged {
+				// Queued again: completed only once the rename is done.
+				if _, err := os.Stat(path); err != nil {
+					t.Fatalf("job reported completed before its file was renamed: %v", err)
+				}
+			}
+			got := waitSettled(t, m, sub, first.ID)
+			if damaged {
+				if got.State != JobFailed || got.Files[0].Error == nil || got.Files[0].Error.Code != CodeChecksum {
+					t.Fatalf("damaged .part: job ended %s, file %+v; want failed with %s", got.State, got.Files[0], CodeChecksum)
+				}
+				if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("a damaged .part was renamed to its final name (%v)", err)
+				}
+				return
+			}
+			if got.State != JobCompleted {
+				t.Fatalf("job ended %s", got.State)
+			}
+			assertFile(t, path, data)
+			if _, err := os.Stat(path + partSuffix); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf(".part left beside the final file: %v", err)
+			}
+			if extra := srv.BytesSent() - sent; extra != 0 {
+				t.Errorf("fetched %d bytes again for a file that was whole", extra)
+			}
+		})
+	}
+}

@@ -75,7 +75,9 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 	// A file that completed while Close ran is saved too: its .part is
 	// already renamed, and a record left at "downloading" would fetch it
 	// again under a new name.
-	if err == nil || !errors.Is(cause, errShutdown) {
+	// finalize already stored a completed file as completed: one commit
+	// per finished file, not two.
+	if (err == nil && !f.savedCompleted()) || (err != nil && !errors.Is(cause, errShutdown)) {
 		m.saveFile(f)
 	}
 }
