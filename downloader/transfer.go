@@ -234,7 +234,10 @@ func (t *transfer) prepare() error {
 	if err := t.checkSize(size); err != nil {
 		return err
 	}
-	if size > 0 {
+	// A file the first piece covers is written once, in order: reserving
+	// its space first would cost a syscall and an extent conversion for
+	// nothing, and a full disk still shows on the write.
+	if size > t.m.cfg.MinPiece {
 		if err := preallocate(t.part, size); err != nil {
 			return &diskError{fmt.Errorf("reserve %d bytes: %w", size, err)}
 		}
