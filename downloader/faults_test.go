@@ -43,6 +43,7 @@ func TestFaults(t *testing.T) {
 		{name: "a multipart ETag is not taken for an MD5", opts: opts(faultserver.ETag(`"0123456789abcdef0123456789abcdef-3"`)), want: data},
 		{name: "a wrong plain-MD5 ETag fails verification", opts: opts(faultserver.ETag(`"0123456789abcdef0123456789abcdef"`)), wantCode: CodeChecksum},
 		{name: "the right SHA-256 passes", spec: withSHA256(data), want: data},
+		{name: "the caller's SHA-256 is checked instead of the ETag", opts: opts(faultserver.ETag(`"0123456789abcdef0123456789abcdef"`)), spec: withSHA256(data), want: data},
 		{name: "a wrong SHA-256 fails", spec: withSHA256(other), wantCode: CodeChecksum},
 		{name: "the right MD5 passes", spec: withMD5(data), want: data},
 		{name: "a size that differs from the portal's fails", spec: withSize(int64(len(data) + 1)), wantCode: CodeSize},

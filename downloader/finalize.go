@@ -48,7 +48,7 @@ func (t *transfer) finalize() error {
 }
 
 // verify checks the size and every digest known: the caller's SHA-256 and
-// MD5, and the ETag when it is a plain MD5 (MinIO's multipart ETags,
+// MD5, or else the ETag when it is a plain MD5 (MinIO's multipart ETags,
 // "…-N", are not). A mismatch deletes the .part: its bad bytes cannot be
 // told from good ones.
 func (t *transfer) verify(spec FileSpec) error {
@@ -96,8 +96,11 @@ func digests(spec FileSpec, etag string) []digest {
 	if spec.SHA256 != "" {
 		out = append(out, digest{"SHA-256", strings.ToLower(spec.SHA256), sha256.New()})
 	}
+	// The ETag is checked only when the caller gave no checksum: one it
+	// gave already proves every byte, and a second digest would double
+	// the CPU that verification costs.
 	md5Want := strings.ToLower(spec.MD5)
-	if md5Want == "" {
+	if md5Want == "" && spec.SHA256 == "" {
 		md5Want = etagMD5(etag)
 	}
 	if md5Want != "" {
