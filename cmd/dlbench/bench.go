@@ -53,7 +53,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 	rep := newReport(started, o, cs, ws)
 	for i := range ws {
-		runs, err := measureWorkload(ctx, m.Client(), &ws[i], cs, o, work, log)
+		runs, err := measureWorkload(ctx, m.Client(), m.PID(), &ws[i], cs, o, work, log)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +67,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 // Each round runs every contender once, starting one further along each
 // time, so that no contender always runs first (after the verification
 // and cleanup of the round before) or always last.
-func measureWorkload(ctx context.Context, mc *minio.Client, w *workload, cs []contender, o options, work string, log io.Writer) (map[string][]runResult, error) {
+func measureWorkload(ctx context.Context, mc *minio.Client, serverPID int, w *workload, cs []contender, o options, work string, log io.Writer) (map[string][]runResult, error) {
 	runs := make(map[string][]runResult)
 	for k := range o.warmup + o.rounds {
 		round := k - o.warmup + 1
@@ -77,7 +77,7 @@ func measureWorkload(ctx context.Context, mc *minio.Client, w *workload, cs []co
 		}
 		for p := range cs {
 			c := cs[(k+p)%len(cs)]
-			r := runOnce(ctx, c, w, urls, work)
+			r := runOnce(ctx, c, w, urls, work, serverPID)
 			r.Round, r.Warmup, r.Position = round, round <= 0, p+1
 			runs[c.Name] = append(runs[c.Name], r)
 			logRun(log, w, c, r, o.rounds)
@@ -110,8 +110,8 @@ func logRun(log io.Writer, w *workload, c contender, r runResult, rounds int) {
 	if !r.valid() {
 		verdict = "FAILED: " + r.Error
 	}
-	fmt.Fprintf(log, "%-6s %-11s %-9s %8.2f s  cpu %7.2f s  rss %6.1f MiB  %s\n",
-		w.Name, when, c.Name, r.WallS, r.CPUS, float64(r.PeakRSSKiB)/1024, verdict)
+	fmt.Fprintf(log, "%-6s %-11s %-9s %8.2f s  cpu %7.2f s  machine cpu %7.2f s  rss %6.1f MiB  %s\n",
+		w.Name, when, c.Name, r.WallS, r.CPUS, r.MachineCPUS, float64(r.PeakRSSKiB)/1024, verdict)
 }
 
 // setDlhelper points the dlhelper contender at the given binary, or at one

@@ -23,16 +23,21 @@ const runTimeout = 30 * time.Minute
 
 // runResult is one run of one contender on one workload.
 type runResult struct {
-	Round      int     `json:"round"` // 1…rounds; warm-up rounds are 0, -1, …
-	Warmup     bool    `json:"warmup"`
-	Position   int     `json:"position"` // 1-based place in its round
-	WallS      float64 `json:"wall_s"`
-	UserS      float64 `json:"user_s"`
-	SysS       float64 `json:"sys_s"`
-	CPUS       float64 `json:"cpu_s"`
-	PeakRSSKiB int64   `json:"peak_rss_kib"` // VmHWM, see watchPeakRSS
-	SHA256OK   bool    `json:"sha256_ok"`
-	Error      string  `json:"error,omitempty"`
+	Round    int     `json:"round"` // 1…rounds; warm-up rounds are 0, -1, …
+	Warmup   bool    `json:"warmup"`
+	Position int     `json:"position"` // 1-based place in its round
+	WallS    float64 `json:"wall_s"`
+	UserS    float64 `json:"user_s"`
+	SysS     float64 `json:"sys_s"`
+	CPUS     float64 `json:"cpu_s"`
+	// MachineCPUS is the CPU the whole machine spent from the start until
+	// the run's data was on disk, less MinIO's: the process's own CPU plus
+	// the kernel's work outside it, above all the write-back of the files
+	// a program that never fsyncs leaves to the kernel's flusher threads.
+	MachineCPUS float64 `json:"machine_cpu_s"`
+	PeakRSSKiB  int64   `json:"peak_rss_kib"` // VmHWM, see watchPeakRSS
+	SHA256OK    bool    `json:"sha256_ok"`
+	Error       string  `json:"error,omitempty"`
 }
 
 // valid reports a run that counts: the program succeeded and every byte
@@ -41,7 +46,7 @@ func (r runResult) valid() bool { return r.SHA256OK && r.Error == "" }
 
 // runOnce downloads w's objects from urls with c into an empty folder,
 // measures the process, verifies every file and removes them again.
-func runOnce(ctx context.Context, c contender, w *workload, urls []string, work string) runResult {
+func runOnce(ctx context.Context, c contender, w *workload, urls []string, work string, serverPID int) runResult {
 	t := task{dir: filepath.Join(work, "download"), scratch: filepath.Join(work, "scratch"), urls: urls}
 	for _, o := range w.Objects {
 		t.names = append(t.names, o.Name)
@@ -52,7 +57,7 @@ func runOnce(ctx context.Context, c contender, w *workload, urls []string, work 
 		r.Error = err.Error()
 		return r
 	}
-	runErr := measure(ctx, c, t, &r)
+	runErr := measure(ctx, c, t, serverPID, &r)
 	verifyErr := verifyFiles(ctx, t.dir, w.Objects)
 	r.SHA256OK = verifyErr == nil
 	if err := errors.Join(runErr, verifyErr); err != nil {
@@ -82,7 +87,7 @@ func clean(t task) {
 // measure runs the contender and fills r's time, CPU and memory. Output
 // goes to a file, so no goroutine of ours copies it during the run; its
 // tail is the error message when the program fails.
-func measure(ctx context.Context, c contender, t task, r *runResult) error {
+func measure(ctx context.Context, c contender, t task, serverPID int, r *runResult) error {
 	args, err := c.args(t)
 	if err != nil {
 		return err
@@ -97,6 +102,7 @@ func measure(ctx context.Context, c contender, t task, r *runResult) error {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.Path, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	machineStart, machineErr := machineCPU(serverPID)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%s: %w", c.Name, err)
@@ -107,6 +113,10 @@ func measure(ctx context.Context, c contender, t task, r *runResult) error {
 	r.WallS = time.Since(start).Seconds()
 	close(stop)
 	r.PeakRSSKiB = <-peak
+	flushDisk() // the files on disk, at the machine's cost, outside the wall time
+	if machineEnd, err := machineCPU(serverPID); machineErr == nil && err == nil {
+		r.MachineCPUS = (machineEnd - machineStart).Seconds()
+	}
 	user, sys, err := cpuTime(cmd.ProcessState)
 	if err != nil {
 		return err

@@ -100,17 +100,20 @@ func markdown(r *report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Median of %d measured round(s) after %d warm-up round(s), contenders interleaved; "+
 		"a ratio is the median over rounds of contender / aria2c in the same round (below 1: less than aria2c). "+
+		"CPU is the process's own (rusage); machine CPU is every CPU's busy time, less MinIO's, from the start until the files are on disk "+
+		"(it adds the kernel's write-back, which a program that never fsyncs leaves to the kernel's threads). "+
 		"%s; scale %g; %s.\n\n", r.Settings.Rounds, r.Settings.Warmup, r.machine(), r.Settings.Scale, r.Started.Format("2006-01-02"))
-	b.WriteString("| workload | contender | median wall (s) | ratio to aria2c | CPU s (user+sys) | CPU ratio | peak RSS (MiB) | sha256 ok |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|---|\n")
+	b.WriteString("| workload | contender | median wall (s) | ratio to aria2c | CPU s (user+sys) | CPU ratio | machine CPU s | machine CPU ratio | peak RSS (MiB) | sha256 ok |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, res := range r.Results {
 		w := r.workload(res.Workload)
-		wall, cpu, rss := "—", "—", "—"
+		wall, cpu, machine, rss := "—", "—", "—", "—"
 		if res.ValidRuns > 0 {
 			wall, cpu, rss = fmt.Sprintf("%.2f", res.MedianWallS), fmt.Sprintf("%.2f", res.MedianCPUS), fmt.Sprintf("%.0f", res.PeakRSSMiB)
+			machine = fmt.Sprintf("%.2f", res.MedianMachineCPUS)
 		}
-		fmt.Fprintf(&b, "| %s: %s | %s | %s | %s | %s | %s | %s | %s |\n", w.Name, w.Title, res.Contender,
-			wall, ratio(res.WallRatio), cpu, ratio(res.CPURatio), rss, verdict(res))
+		fmt.Fprintf(&b, "| %s: %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w.Name, w.Title, res.Contender,
+			wall, ratio(res.WallRatio), cpu, ratio(res.CPURatio), machine, ratio(res.MachineCPURatio), rss, verdict(res))
 	}
 	return b.String()
 }

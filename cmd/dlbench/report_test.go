@@ -78,15 +78,15 @@ func TestReportRendering(t *testing.T) {
 		Contenders: []contender{{Name: "dlhelper", Version: "dlhelper v1<2"}, {Name: "curl", Version: "curl 7.88.1 (x86_64)"}},
 		Workloads:  []workload{{Name: "small", Title: "20 × 64 KiB", Files: 20, TotalBytes: 20 << 16}},
 		Results: []result{
-			{Workload: "small", Contender: "dlhelper", ValidRuns: 1, SHA256OK: true, MedianWallS: 1.5, MedianCPUS: 0.5, PeakRSSMiB: 12,
+			{Workload: "small", Contender: "dlhelper", ValidRuns: 1, SHA256OK: true, MedianWallS: 1.5, MedianCPUS: 0.5, MedianMachineCPUS: 0.75, PeakRSSMiB: 12,
 				Runs: []runResult{{Round: 1, SHA256OK: true}}},
 			{Workload: "small", Contender: "curl", Runs: []runResult{{Round: 1, Error: "chip: sha256 wrong"}}},
 		},
 	}
 	md := markdown(r)
 	for _, want := range []string{
-		"| small: 20 × 64 KiB | dlhelper | 1.50 | — | 0.50 | — | 12 | yes |",
-		"| small: 20 × 64 KiB | curl | — | — | — | — | — | **no** (1 of 1 runs failed) |",
+		"| small: 20 × 64 KiB | dlhelper | 1.50 | — | 0.50 | — | 0.75 | — | 12 | yes |",
+		"| small: 20 × 64 KiB | curl | — | — | — | — | — | — | — | **no** (1 of 1 runs failed) |",
 		"dlhelper v1<2, curl 7.88.1;",
 	} {
 		if !strings.Contains(md, want) {

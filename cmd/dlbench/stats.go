@@ -17,9 +17,11 @@ type result struct {
 	MedianCPUS  float64     `json:"median_cpu_s"`
 	MedianUserS float64     `json:"median_user_s"`
 	MedianSysS  float64     `json:"median_sys_s"`
-	PeakRSSMiB  float64     `json:"peak_rss_mib"`     // median of the runs' peaks
-	MaxRSSMiB   float64     `json:"max_peak_rss_mib"` // the highest peak of any run
-	MiBPerS     float64     `json:"mib_per_s"`        // workload bytes / median wall
+	// MedianMachineCPUS is the median of runResult.MachineCPUS.
+	MedianMachineCPUS float64 `json:"median_machine_cpu_s"`
+	PeakRSSMiB        float64 `json:"peak_rss_mib"`     // median of the runs' peaks
+	MaxRSSMiB         float64 `json:"max_peak_rss_mib"` // the highest peak of any run
+	MiBPerS           float64 `json:"mib_per_s"`        // workload bytes / median wall
 	// Ratios to aria2c: per measured round, this contender's value over
 	// aria2c's in the same round, and their median. Nil without aria2c or
 	// without a round where both runs are valid.
@@ -27,6 +29,9 @@ type result struct {
 	CPURatios  []float64 `json:"cpu_ratios,omitempty"`
 	WallRatio  *float64  `json:"wall_ratio_to_aria2c"`
 	CPURatio   *float64  `json:"cpu_ratio_to_aria2c"`
+	// The same for the machine's CPU (runResult.MachineCPUS).
+	MachineCPURatios []float64 `json:"machine_cpu_ratios,omitempty"`
+	MachineCPURatio  *float64  `json:"machine_cpu_ratio_to_aria2c"`
 }
 
 // summarize turns each contender's runs on w into a result, in the
@@ -36,7 +41,7 @@ func summarize(w workload, cs []contender, runs map[string][]runResult) []result
 	for _, c := range cs {
 		rs := runs[c.Name]
 		res := result{Workload: w.Name, Contender: c.Name, Runs: rs, SHA256OK: len(rs) > 0}
-		var wall, cpu, user, sys, rss []float64
+		var wall, cpu, user, sys, rss, machine []float64
 		for _, r := range rs {
 			res.SHA256OK = res.SHA256OK && r.SHA256OK
 			if r.Warmup || !r.valid() {
@@ -44,19 +49,23 @@ func summarize(w workload, cs []contender, runs map[string][]runResult) []result
 			}
 			wall, cpu = append(wall, r.WallS), append(cpu, r.CPUS)
 			user, sys = append(user, r.UserS), append(sys, r.SysS)
+			machine = append(machine, r.MachineCPUS)
 			rss = append(rss, float64(r.PeakRSSKiB)/1024)
 		}
 		res.ValidRuns = len(wall)
 		if res.ValidRuns > 0 {
 			res.MedianWallS, res.MedianCPUS = median(wall), median(cpu)
 			res.MedianUserS, res.MedianSysS = median(user), median(sys)
+			res.MedianMachineCPUS = median(machine)
 			res.PeakRSSMiB, res.MaxRSSMiB = median(rss), slices.Max(rss)
 			res.MiBPerS = float64(w.TotalBytes) / (1 << 20) / res.MedianWallS
 		}
 		if ref, ok := runs[reference]; ok {
 			res.WallRatios = pairRatios(rs, ref, func(r runResult) float64 { return r.WallS })
 			res.CPURatios = pairRatios(rs, ref, func(r runResult) float64 { return r.CPUS })
+			res.MachineCPURatios = pairRatios(rs, ref, func(r runResult) float64 { return r.MachineCPUS })
 			res.WallRatio, res.CPURatio = medianPtr(res.WallRatios), medianPtr(res.CPURatios)
+			res.MachineCPURatio = medianPtr(res.MachineCPURatios)
 		}
 		out = append(out, res)
 	}

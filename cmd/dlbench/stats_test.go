@@ -44,7 +44,7 @@ func TestSummarize(t *testing.T) {
 	w := workload{Name: "order", TotalBytes: 100 << 20}
 	cs := []contender{{Name: "dlhelper"}, {Name: "aria2c"}}
 	run := func(round int, wall float64, kib int64, ok bool) runResult {
-		return runResult{Round: round, Warmup: round <= 0, WallS: wall, CPUS: wall / 2, PeakRSSKiB: kib, SHA256OK: ok}
+		return runResult{Round: round, Warmup: round <= 0, WallS: wall, CPUS: wall / 2, MachineCPUS: wall * 2, PeakRSSKiB: kib, SHA256OK: ok}
 	}
 	runs := map[string][]runResult{
 		"dlhelper": {run(0, 9, 1024, true), run(1, 1, 2048, true), run(2, 3, 4096, true), run(3, 2, 3072, true)},
@@ -58,6 +58,9 @@ func TestSummarize(t *testing.T) {
 	// Round 2 is void for aria2c, so only rounds 1 and 3 pair: 1/2 and 2/2.
 	if d.WallRatio == nil || *d.WallRatio != 0.75 {
 		t.Errorf("dlhelper wall ratio %v, want 0.75", d.WallRatio)
+	}
+	if d.MedianMachineCPUS != 4 || d.MachineCPURatio == nil || *d.MachineCPURatio != 0.75 {
+		t.Errorf("dlhelper machine CPU median %v, ratio %v; want 4 and 0.75", d.MedianMachineCPUS, d.MachineCPURatio)
 	}
 	if a.SHA256OK || a.ValidRuns != 2 || a.WallRatio == nil || *a.WallRatio != 1 {
 		t.Errorf("aria2c: sha256 ok %v, %d valid runs, ratio %v; want false, 2, 1", a.SHA256OK, a.ValidRuns, a.WallRatio)

@@ -74,6 +74,62 @@ func readHWM(proc *os.Root) int64 {
 	return kib
 }
 
+// machineCPU is the CPU time every CPU of the machine was busy since boot
+// (/proc/stat: all but idle and iowait), less what process serverPID
+// used (its utime and stime). Differences of it measure a run with the
+// kernel's work for it included; other load on the machine counts too,
+// so dlbench wants the machine to itself.
+func machineCPU(serverPID int) (time.Duration, error) {
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		if i >= 8 { // guest time is already in user
+			break
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		busy += n
+	}
+	if serverPID > 0 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", serverPID))
+		if err != nil {
+			return 0, err
+		}
+		// Fields after the command name, which may hold spaces: state is
+		// the 3rd field of the line, utime and stime the 14th and 15th.
+		_, rest, ok := bytes.Cut(b, []byte(") "))
+		pf := strings.Fields(string(rest))
+		if !ok || len(pf) < 13 {
+			return 0, fmt.Errorf("/proc/%d/stat: unexpected format", serverPID)
+		}
+		for _, v := range pf[11:13] {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/%d/stat: %w", serverPID, err)
+			}
+			busy -= n
+		}
+	}
+	return time.Duration(busy) * time.Second / clockTicks, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/stat; 100 on every Linux
+// architecture Go supports.
+const clockTicks = 100
+
 // flushDisk writes back what the last run left dirty, so the next run does
 // not pay for it. Only aria2c and curl leave dirty pages; dlhelper fsyncs
 // its files before it renames them.

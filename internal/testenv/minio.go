@@ -207,6 +207,16 @@ func (m *MinIO) live(ctx context.Context, hc *http.Client) bool {
 	return resp.StatusCode == http.StatusOK && resp.Header.Get("X-Minio-Server-Status") == ""
 }
 
+// PID is the running server's process ID, 0 while it is stopped.
+func (m *MinIO) PID() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc == nil {
+		return 0
+	}
+	return m.proc.cmd.Process.Pid
+}
+
 // URL is the server's base URL, "http://127.0.0.1:port".
 func (m *MinIO) URL() string { return "http://" + m.Endpoint }
 
