@@ -32,12 +32,16 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, fmt.Errorf("work folder: %w", err)
 	}
 	defer os.RemoveAll(work)
+	spreadFolders(work)
 	ws := buildWorkloads(o.workloads, o.scale)
 	if err := checkSpace(work, ws); err != nil {
 		return nil, err
 	}
 	if err := setDlhelper(ctx, cs, o.dlhelper, work, log); err != nil {
 		return nil, err
+	}
+	if o.baseline != "" {
+		cs = append(cs, contender{Name: baseline, Path: o.baseline, args: dlhelperArgs})
 	}
 	for i := range cs {
 		cs[i].Version = programVersion(ctx, cs[i])

@@ -18,6 +18,10 @@ var contenderNames = []string{"dlhelper", "aria2c", "curl"}
 
 const reference = "aria2c"
 
+// baseline is the contender --baseline adds: another dlhelper binary, run
+// the same way, so that two builds meet the same noise round by round.
+const baseline = "baseline"
+
 // installHint is the sentence a user reads when aria2c or curl is missing.
 const installHint = "install them with `sudo apt-get install aria2 curl` (or `make setup`, which installs every test dependency)"
 
@@ -85,7 +89,7 @@ func findContenders(names []string) ([]contender, error) {
 // programVersion is the first line a program prints about its version.
 func programVersion(ctx context.Context, c contender) string {
 	arg := "--version"
-	if c.Name == "dlhelper" {
+	if c.Name == "dlhelper" || c.Name == baseline {
 		arg = "version"
 	}
 	out, err := exec.CommandContext(ctx, c.Path, arg).Output()

@@ -47,12 +47,23 @@ func (r runResult) valid() bool { return r.SHA256OK && r.Error == "" }
 // runOnce downloads w's objects from urls with c into an empty folder,
 // measures the process, verifies every file and removes them again.
 func runOnce(ctx context.Context, c contender, w *workload, urls []string, work string, serverPID int) runResult {
-	t := task{dir: filepath.Join(work, "download"), scratch: filepath.Join(work, "scratch"), urls: urls}
+	var r runResult
+	// A fresh folder per run: work is marked as the top of a tree, so ext4
+	// places each run's files in another block group than the last run's,
+	// whose inodes were just freed (see spreadFolders).
+	root, err := os.MkdirTemp(work, "run-")
+	if err != nil {
+		r.Error = fmt.Sprintf("prepare: %v", err)
+		return r
+	}
+	t := task{dir: filepath.Join(root, "download"), scratch: filepath.Join(root, "scratch"), urls: urls}
 	for _, o := range w.Objects {
 		t.names = append(t.names, o.Name)
 	}
-	defer clean(t)
-	var r runResult
+	defer func() {
+		os.RemoveAll(root)
+		flushDisk()
+	}()
 	if err := prepare(t); err != nil {
 		r.Error = err.Error()
 		return r
@@ -66,22 +77,14 @@ func runOnce(ctx context.Context, c contender, w *workload, urls []string, work 
 	return r
 }
 
-// prepare makes the run's folders, empty.
+// prepare makes the run's folders.
 func prepare(t task) error {
-	clean(t)
 	for _, d := range []string{t.dir, t.scratch} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("prepare: %w", err)
 		}
 	}
 	return nil
-}
-
-// clean removes what a run wrote and flushes the disk, outside the clock.
-func clean(t task) {
-	os.RemoveAll(t.dir)
-	os.RemoveAll(t.scratch)
-	flushDisk()
 }
 
 // measure runs the contender and fills r's time, CPU and memory. Output

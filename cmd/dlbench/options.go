@@ -18,6 +18,7 @@ type options struct {
 	out            string   // folder for results.json, results.md, chart.svg
 	work           string   // folder for MinIO's data and the downloads; "" is a temp folder
 	dlhelper       string   // a prebuilt dlhelper; "" builds ./cmd/dlhelper
+	baseline       string   // a second dlhelper, run in the same rounds as "baseline"; "" is none
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -33,6 +34,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "bench-results", "folder for results.json, results.md and chart.svg")
 	fs.StringVar(&o.work, "work", "", "folder for MinIO's data and the downloads, on the disk to measure (default: a temporary folder)")
 	fs.StringVar(&o.dlhelper, "dlhelper", "", "a dlhelper binary to measure (default: build ./cmd/dlhelper of this module)")
+	fs.StringVar(&o.baseline, "baseline", "", "a second dlhelper binary, measured in the same rounds as the contender \"baseline\", to see what a change buys")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: dlbench [flags]\n\nBenchmarks dlhelper get against aria2c and curl on a local MinIO.\n\nFlags:")
 		fs.PrintDefaults()

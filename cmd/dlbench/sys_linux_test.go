@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The machine's busy time must include our own CPU: burn some, and the
@@ -52,4 +54,29 @@ func selfCPU(t *testing.T) time.Duration {
 		t.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// spreadFolders must leave the work folder marked as the top of a tree on
+// a file system that keeps inode flags (ext4, as on the benchmark VMs).
+func TestSpreadFoldersMarksTheTopOfATree(t *testing.T) {
+	dir := t.TempDir()
+	flags := func() uint32 {
+		f, err := os.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		v, err := unix.IoctlGetUint32(int(f.Fd()), unix.FS_IOC_GETFLAGS)
+		if err != nil {
+			t.Skipf("%s keeps no inode flags: %v", dir, err)
+		}
+		return v
+	}
+	if flags()&fsTopdirFL != 0 {
+		t.Fatal("a new folder is already marked")
+	}
+	spreadFolders(dir)
+	if flags()&fsTopdirFL == 0 {
+		t.Fatalf("%s is not marked as the top of a tree after spreadFolders", dir)
+	}
 }

@@ -17,6 +17,8 @@ func watchPeakRSS(int, <-chan struct{}) <-chan int64 {
 
 func flushDisk() {}
 
+func spreadFolders(string) {}
+
 func machineCPU(int) (time.Duration, error) { return 0, errNotLinux }
 
 func freeBytes(string) (int64, error) { return 0, errNotLinux }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 )
 
@@ -28,7 +29,17 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	if len(args) > 0 && commands[args[0]] != nil {
+		// The tray library locks the main goroutine to the main thread in
+		// its init, as GTK and Cocoa need; the commands run no tray. Left
+		// locked, every wake-up of the main goroutine (get follows each
+		// file's events there) is a hand-over between two threads: on
+		// 2,000 small files a quarter of all futex calls (22,300 of them
+		// became 16,500).
+		runtime.UnlockOSThread()
+	}
+	os.Exit(run(args, os.Stdout, os.Stderr))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
