@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 )
 
 // An action moves the files it applies to into one state. A running
@@ -201,15 +203,34 @@ func (m *Manager) RemoveJob(id string, deleteParts bool) error {
 	for _, t := range running {
 		<-t.ended
 	}
+	m.mu.Lock()
 	if deleteParts {
-		m.mu.Lock()
 		removeParts(j.files)
-		m.mu.Unlock()
+	}
+	folders := completedFolders(j.files)
+	m.mu.Unlock()
+	// With the record gone no start can redo a rename a power cut undid
+	// (see finalize): the renames must be on disk first.
+	for _, dir := range folders {
+		if err := m.syncFolder(dir); err != nil {
+			m.log.Warn("sync folder before removing its job", "job", id, "folder", dir, "err", err)
+		}
 	}
 	if err := m.store.deleteJob(id); err != nil {
 		return fmt.Errorf("remove job %s: %w", id, err)
 	}
 	return nil
+}
+
+// completedFolders lists, once each, the folders holding completed files.
+func completedFolders(files []*file) []string {
+	var dirs []string
+	for _, f := range files {
+		if d := filepath.Dir(f.rec.Path); f.rec.State == FileCompleted && !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 func deleteJob(jobs []*job, j *job) []*job {

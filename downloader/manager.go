@@ -23,7 +23,8 @@ type Manager struct {
 	store   *store
 	limiter *limiter
 	hub     *hub
-	dirs    *dirSyncer
+	// syncFolder is syncDir; a seam for tests.
+	syncFolder func(dir string) error
 
 	ctx  context.Context // ends at Close
 	stop context.CancelFunc
@@ -78,7 +79,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	m := &Manager{
-		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(), dirs: newDirSyncer(),
+		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(), syncFolder: syncDir,
 		limiter: newLimiter(cfg.Settings.RateLimit),
 		ctx:     ctx, stop: stop, settings: cfg.Settings,
 		byID: map[string]*job{}, hosts: map[string]chan struct{}{},

@@ -417,3 +417,38 @@ func TestACompletedFileWhoseRenameDidNotHappenIsRenamedAtStart(t *testing.T) {
 		})
 	}
 }
+
+// finalize leaves the folder sync to RemoveJob: before a job's records
+// are deleted, the folder of its completed files is synced, once, while
+// the records that would redo a lost rename still exist.
+func TestRemoveJobSyncsTheFolderOfCompletedFilesFirst(t *testing.T) {
+	t.Parallel()
+	srv := faultserver.New(t, randomData(31, 100<<10))
+	m := newTestManager(t, testConfig(t))
+	var synced []string
+	m.syncFolder = func(dir string) error {
+		_, files, err := m.store.load()
+		if err != nil || len(files) == 0 {
+			t.Errorf("folder %s synced after the job's records were deleted (err %v)", dir, err)
+		}
+		synced = append(synced, dir)
+		return syncDir(dir)
+	}
+	got := runJob(t, m, JobSpec{Name: "x", Folder: "order", Files: []FileSpec{{URL: srv.URL(), Name: "a.bin"}, {URL: srv.URL(), Name: "b.bin"}}})
+	if got.State != JobCompleted {
+		t.Fatalf("job %s, want completed", got.State)
+	}
+	if len(synced) != 0 {
+		t.Fatalf("folders synced before the removal: %v", synced)
+	}
+	if err := m.RemoveJob(got.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Dir(got.Files[0].Path)
+	if len(synced) != 1 || synced[0] != want {
+		t.Errorf("synced %v, want %s once", synced, want)
+	}
+	if _, files, _ := m.store.load(); len(files) != 0 {
+		t.Errorf("records left after RemoveJob: %v", files)
+	}
+}
