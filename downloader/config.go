@@ -17,6 +17,9 @@ type Config struct {
 	Settings Settings
 	// MinPiece is the smallest range worth its own connection (1 MiB).
 	MinPiece int64
+	// MaxPiece is the largest range one request asks for (16 MiB); a
+	// large file is fetched as a run of such ranges, in order.
+	MaxPiece int64
 	// MaxConnsPerHost caps connections to one host over all files (16).
 	MaxConnsPerHost int
 	// StallTimeout cuts a connection that delivers no bytes for this long (30s).
@@ -39,6 +42,8 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	c.Settings = c.Settings.withDefaults()
 	setDefault(&c.MinPiece, 1<<20)
+	setDefault(&c.MaxPiece, 16<<20)
+	c.MaxPiece = max(c.MaxPiece, c.MinPiece)
 	setDefault(&c.MaxConnsPerHost, 16)
 	setDefault(&c.StallTimeout, 30*time.Second)
 	setDefault(&c.CheckpointInterval, 2*time.Second)

@@ -11,8 +11,12 @@
 // request per small file). The answer pins the object: its size and ETag are checked
 // on every later response, with If-Match and the Content-Range total, so bytes
 // of two versions of an object are never mixed. A file is then split into
-// ranges that are fetched over several connections at once and written at
-// their offsets into one preallocated NAME.part; when a connection frees up it
+// ranges of at most MaxPiece, taken in file order by several connections at
+// once and written at their offsets into one preallocated NAME.part; the
+// digests follow the bytes as they land (the writer at the hash frontier
+// feeds them, and what others wrote beyond it is read back as soon as a
+// range ends), so verification need not read the file again at its end.
+// When a connection frees up it
 // steals half of the largest range still in flight, so the last percent of a
 // file does not wait on one slow connection. In sequential mode one
 // connection fetches the file in order, for users who open it while it grows.

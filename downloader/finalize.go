@@ -63,11 +63,13 @@ func (t *transfer) verify(spec FileSpec) error {
 			return &diskError{fmt.Errorf("truncate: %w", err)}
 		}
 	}
+	t.hashMu.Lock()
+	defer t.hashMu.Unlock()
 	checks := t.digests
 	if len(checks) == 0 {
 		return nil
 	}
-	if err := hashFile(t.ctx, t.part, t.hashed.Load(), checks); err != nil {
+	if err := t.hashTo(t.ctx, t.size); err != nil {
 		return err
 	}
 	for _, c := range checks {
@@ -156,28 +158,54 @@ func (t *transfer) hashAt(off int64, b []byte) {
 	t.hashed.Add(int64(len(b)))
 }
 
-// hashFile feeds the file from byte from on to every digest, in one pass,
-// stopping with ctx.
-func hashFile(ctx context.Context, f *os.File, from int64, checks []digest) error {
-	ws := make([]io.Writer, len(checks))
-	for i := range checks {
-		ws[i] = checks[i].h
+// catchUp feeds the digests, by reading back, what other connections
+// wrote beyond the hash frontier, up to the first byte not yet on disk;
+// the writer there then hashes in order again. It runs whenever a piece
+// ends (startHasher), so the hashing follows the download and verify is
+// left with little: for a large file with a checksum, it was seconds of
+// reading after the last byte arrived.
+func (t *transfer) catchUp(ctx context.Context) error {
+	t.hashMu.Lock()
+	defer t.hashMu.Unlock()
+	if len(t.digests) == 0 {
+		return nil
 	}
-	w := io.MultiWriter(ws...)
+	for {
+		from := t.hashed.Load()
+		to := t.covered().endOfStretch(from)
+		if to <= from {
+			return nil
+		}
+		if err := t.hashTo(ctx, to); err != nil {
+			return err
+		}
+	}
+}
+
+// hashTo feeds the digests bytes [hashed, to) read back from the .part,
+// moving the frontier with every buffer, so hashed always counts exactly
+// the bytes the digests have seen, even when ctx stops it half-way. The
+// caller holds hashMu.
+func (t *transfer) hashTo(ctx context.Context, to int64) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	r := io.NewSectionReader(f, from, 1<<62)
-	for {
+	for from := t.hashed.Load(); from < to; {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		n, err := r.Read(*bp)
-		w.Write((*bp)[:n])
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
+		b := (*bp)[:min(int64(len(*bp)), to-from)]
+		n, err := t.part.ReadAt(b, from)
+		if n < len(b) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
 			return &diskError{fmt.Errorf("read back: %w", err)}
 		}
+		for _, d := range t.digests {
+			d.h.Write(b)
+		}
+		from += int64(n)
+		t.hashed.Store(from)
 	}
+	return nil
 }

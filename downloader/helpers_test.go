@@ -63,12 +63,12 @@ func runJob(t *testing.T, m *Manager, spec JobSpec) JobInfo {
 
 // waitSettled waits, through events, until job id is completed, failed,
 // canceled, paused or waiting for a URL.
-func waitSettled(t *testing.T, m *Manager, sub *Subscription, id string) JobInfo {
+func waitSettled(t testing.TB, m *Manager, sub *Subscription, id string) JobInfo {
 	t.Helper()
 	return waitJobState(t, m, sub, id, JobCompleted, JobFailed, JobCanceled, JobPaused, JobWaiting)
 }
 
-func waitJobState(t *testing.T, m *Manager, sub *Subscription, id string, states ...JobState) JobInfo {
+func waitJobState(t testing.TB, m *Manager, sub *Subscription, id string, states ...JobState) JobInfo {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -90,7 +90,7 @@ func BenchmarkSpansAdd(b *testing.B) {
 func BenchmarkPlanAndSteal(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		pieces := plan([]span{{0, 4 << 30}}, 8, 1<<20)
+		pieces := plan([]span{{0, 4 << 30}}, 8, 1<<20, 16<<20)
 		p := &piece{start: pieces[0].Start, pos: pieces[0].Start, end: pieces[0].End}
 		for p.split(1<<20) != nil {
 		}

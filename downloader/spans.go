@@ -46,6 +46,16 @@ func (ss spans) size() int64 {
 	return n
 }
 
+// endOfStretch is the end of the span that holds off, or off when none does.
+func (ss spans) endOfStretch(off int64) int64 {
+	for _, s := range ss {
+		if s.Start <= off && off < s.End {
+			return s.End
+		}
+	}
+	return off
+}
+
 // gaps returns what [0, total) lacks, in order.
 func (ss spans) gaps(total int64) []span {
 	var out []span
@@ -63,14 +73,18 @@ func (ss spans) gaps(total int64) []span {
 }
 
 // plan cuts the gaps into pieces for conns connections: about one piece per
-// connection, none smaller than minSize unless a gap itself is. Stealing
-// balances the pieces later, so they need not be finer.
-func plan(gaps []span, conns int, minSize int64) []span {
+// connection, none smaller than minSize unless a gap itself is, and none
+// larger than maxSize. Stealing balances the pieces later, so they need
+// not be finer. The cap keeps the bytes on disk in one stretch from the
+// start, growing while the file downloads: the connections work on
+// neighbouring pieces, taken in order, so the digests can follow (catchUp)
+// instead of reading most of a large file back at its end.
+func plan(gaps []span, conns int, minSize, maxSize int64) []span {
 	var remaining int64
 	for _, g := range gaps {
 		remaining += g.len()
 	}
-	target := max(minSize, (remaining+int64(conns)-1)/int64(max(conns, 1)))
+	target := max(minSize, min(maxSize, (remaining+int64(conns)-1)/int64(max(conns, 1))))
 	var out []span
 	for _, g := range gaps {
 		for g.len() > 0 {

@@ -60,17 +60,19 @@ func TestPlanCoversEveryGapExactlyOnce(t *testing.T) {
 		gaps    []span
 		conns   int
 		min     int64
+		max     int64
 		wantLen int
 	}{
-		{"a small file gets one piece", []span{{0, 100 << 10}}, 8, mib, 1},
-		{"a large file gets one piece per connection", []span{{0, 800 * mib}}, 8, mib, 8},
-		{"pieces are not smaller than the minimum", []span{{0, 3 * mib}}, 8, mib, 3},
-		{"one connection gets one piece per gap", []span{{0, 10}, {20, 90 * mib}}, 1, mib, 2},
-		{"gaps are split separately", []span{{0, 400 * mib}, {500 * mib, 900 * mib}}, 8, mib, 8},
+		{"a small file gets one piece", []span{{0, 100 << 10}}, 8, mib, 16 * mib, 1},
+		{"a large file gets one piece per connection", []span{{0, 80 * mib}}, 8, mib, 16 * mib, 8},
+		{"pieces are not smaller than the minimum", []span{{0, 3 * mib}}, 8, mib, 16 * mib, 3},
+		{"pieces are not larger than the maximum", []span{{0, 800 * mib}}, 8, mib, 16 * mib, 50},
+		{"one connection gets one piece per gap", []span{{0, 10}, {20, 90 * mib}}, 1, mib, 128 * mib, 2},
+		{"gaps are split separately", []span{{0, 400 * mib}, {500 * mib, 900 * mib}}, 8, mib, 128 * mib, 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := plan(tt.gaps, tt.conns, tt.min)
+			got := plan(tt.gaps, tt.conns, tt.min, tt.max)
 			if len(got) != tt.wantLen {
 				t.Errorf("plan gave %d pieces, want %d: %v", len(got), tt.wantLen, got)
 			}

@@ -38,10 +38,12 @@ type transfer struct {
 	planned   chan struct{} // closed once the queue holds the plan
 
 	// Digests are fed in order while bytes arrive at the hash frontier;
-	// verify reads back only what arrived out of order.
+	// what arrived beyond it is read back between pieces (catchUp), and
+	// verify reads back only what is left at the end.
 	digests []digest
 	hashed  atomic.Int64
 	hashMu  sync.Mutex
+	kick    chan struct{} // a piece ended: there may be bytes to catch up on
 
 	mu       sync.Mutex
 	queue    []span   // planned, not yet taken, in file order
@@ -168,6 +170,7 @@ func (t *transfer) fetchAll() error {
 	defer stop(nil)
 	t.queue, t.inflight = nil, nil // what a failed pass planned is stale
 	t.probed, t.planned = make(chan struct{}), make(chan struct{})
+	t.kick = make(chan struct{}, 1)
 	t.probeOnce = sync.Once{}
 	var first *piece
 	switch {
@@ -193,6 +196,7 @@ func (t *transfer) fetchAll() error {
 		}
 	})
 	cpDone := t.startCheckpoints(ctx, fail)
+	hashDone := t.startHasher(ctx, fail)
 	select {
 	case <-t.probed:
 		err := t.prepare()
@@ -213,6 +217,7 @@ func (t *transfer) fetchAll() error {
 	wg.Wait()
 	stop(nil)
 	<-cpDone
+	<-hashDone
 	if firstErr != nil {
 		return firstErr
 	}
@@ -251,7 +256,7 @@ func (t *transfer) prepare() error {
 	for _, p := range t.inflight {
 		covered = covered.add(span{p.start, p.endNow()})
 	}
-	t.queue = plan(covered.gaps(t.size), t.conns, t.m.cfg.MinPiece)
+	t.queue = plan(covered.gaps(t.size), t.conns, t.m.cfg.MinPiece, t.m.cfg.MaxPiece)
 	return nil
 }
 
@@ -308,7 +313,39 @@ func (t *transfer) worker(ctx context.Context, p *piece) error {
 		if err != nil {
 			return err
 		}
+		t.kickHasher()
 		p = nil
+	}
+}
+
+// startHasher runs catchUp whenever a piece ends, until ctx ends, so the
+// digests follow the download on a goroutine of their own and no
+// connection waits for them.
+func (t *transfer) startHasher(ctx context.Context, fail func(error)) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.kick:
+				if err := t.catchUp(ctx); err != nil {
+					if ctx.Err() == nil {
+						fail(err)
+					}
+					return
+				}
+			}
+		}
+	}()
+	return done
+}
+
+func (t *transfer) kickHasher() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
 	}
 }
 
