@@ -17,9 +17,8 @@ import (
 func (t *transfer) finalize() error {
 	t.m.mu.Lock()
 	t.m.setState(t.f, FileVerifying, nil)
-	spec := t.f.rec.Spec
 	t.m.mu.Unlock()
-	if err := t.verify(spec); err != nil {
+	if err := t.verify(); err != nil {
 		return err
 	}
 	if err := t.part.Sync(); err != nil {
@@ -53,7 +52,7 @@ func (t *transfer) finalize() error {
 // MD5, or else the ETag when it is a plain MD5 (MinIO's multipart ETags,
 // "…-N", are not). A mismatch deletes the .part: its bad bytes cannot be
 // told from good ones.
-func (t *transfer) verify(spec FileSpec) error {
+func (t *transfer) verify() error {
 	st, err := t.part.Stat()
 	if err != nil {
 		return &diskError{fmt.Errorf("stat: %w", err)}
