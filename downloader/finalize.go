@@ -14,14 +14,16 @@ import (
 
 // finalize verifies the complete .part, syncs it and renames it to its
 // final name, so a file with its final name is always complete and verified.
+// Nothing is downloaded meanwhile, so the file lets the next one start.
 func (t *transfer) finalize() error {
 	t.m.mu.Lock()
 	t.m.setState(t.f, FileVerifying, nil)
+	t.m.giveBackSlot(t)
 	t.m.mu.Unlock()
 	if err := t.verify(); err != nil {
 		return err
 	}
-	if err := t.part.Sync(); err != nil {
+	if err := t.m.syncFile(t.part); err != nil {
 		return &diskError{fmt.Errorf("sync: %w", err)}
 	}
 	t.closePart()

@@ -23,8 +23,10 @@ type Manager struct {
 	store   *store
 	limiter *limiter
 	hub     *hub
-	// syncFolder is syncDir; a seam for tests.
+	// syncFolder is syncDir, and syncFile syncs a finished .part; seams
+	// for tests.
 	syncFolder func(dir string) error
+	syncFile   func(f *os.File) error
 
 	ctx  context.Context // ends at Close
 	stop context.CancelFunc
@@ -37,8 +39,11 @@ type Manager struct {
 	jobs     []*job
 	byID     map[string]*job
 	hosts    map[string]chan struct{}
-	running  int
-	closed   bool
+	running  int // transfers holding one of the MaxActiveFiles slots
+	// finishing counts transfers that gave their slot back to verify, sync
+	// and rename; at most MaxActiveFiles do.
+	finishing int
+	closed    bool
 }
 
 // job is a Manager's live job; guarded by Manager.mu unless said otherwise.
@@ -80,8 +85,9 @@ func New(cfg Config) (*Manager, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(), syncFolder: syncDir,
-		limiter: newLimiter(cfg.Settings.RateLimit),
-		ctx:     ctx, stop: stop, settings: cfg.Settings,
+		syncFile: (*os.File).Sync,
+		limiter:  newLimiter(cfg.Settings.RateLimit),
+		ctx:      ctx, stop: stop, settings: cfg.Settings,
 		byID: map[string]*job{}, hosts: map[string]chan struct{}{},
 	}
 	if err := m.restore(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"dlhelper/internal/faultserver"
 )
@@ -450,5 +451,57 @@ func TestRemoveJobSyncsTheFolderOfCompletedFilesFirst(t *testing.T) {
 	}
 	if _, files, _ := m.store.load(); len(files) != 0 {
 		t.Errorf("records left after RemoveJob: %v", files)
+	}
+}
+
+// TestAFileThatIsFinishingLetsTheNextOneStart holds every finished file in
+// its sync: the next file downloads meanwhile, but only as many files as
+// MaxActiveFiles wait on the disk without a slot.
+func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
+	t.Parallel()
+	data := randomData(21, 100<<10)
+	srv := faultserver.New(t, data)
+	cfg := testConfig(t)
+	cfg.Settings.MaxActiveFiles = 1
+	m := newTestManager(t, cfg)
+	syncing := make(chan string, 3)
+	release := make(chan struct{})
+	m.syncFile = func(f *os.File) error {
+		syncing <- filepath.Base(f.Name())
+		<-release
+		return f.Sync()
+	}
+	sub := m.Subscribe()
+	defer sub.Close()
+	j, err := m.Add(JobSpec{Name: "order", Files: []FileSpec{
+		{URL: srv.URL(), Name: "a.zip"}, {URL: srv.URL(), Name: "b.zip"}, {URL: srv.URL(), Name: "c.zip"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"a.zip" + partSuffix, "b.zip" + partSuffix} {
+		select {
+		case got := <-syncing:
+			if got != want {
+				t.Fatalf("%s began its sync, want %s", got, want)
+			}
+		case <-time.After(30 * time.Second):
+			close(release)
+			t.Fatalf("%s never began its sync: the file before it kept its slot while it synced", want)
+		}
+	}
+	info, err := m.Job(j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Files[2].State; got != FileQueued {
+		t.Errorf("with a.zip finishing without a slot and b.zip syncing in the only one, c.zip is %s, want queued", got)
+	}
+	close(release)
+	if info = waitSettled(t, m, sub, j.ID); info.State != JobCompleted {
+		t.Fatalf("job ended %s", info.State)
+	}
+	for _, f := range info.Files {
+		assertFile(t, f.Path, data)
 	}
 }

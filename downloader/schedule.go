@@ -45,6 +45,22 @@ func (m *Manager) start(f *file) {
 	}()
 }
 
+// giveBackSlot lets the next queued file start while t verifies, syncs
+// and renames a file that is all on disk: for small files those steps are
+// mostly waits for the disk, and a slot held through them leaves the
+// network idle. While MaxActiveFiles files already finish this way, t
+// keeps its slot, so they cannot pile up behind a slow disk. m.mu must
+// be held.
+func (m *Manager) giveBackSlot(t *transfer) {
+	if t.slotFree || m.finishing >= m.settings.MaxActiveFiles {
+		return
+	}
+	t.slotFree = true
+	m.running--
+	m.finishing++
+	m.schedule()
+}
+
 // finish records how a transfer ended and starts the next files. A transfer
 // stopped by a command (pause, cancel, remove, shutdown) leaves the state
 // the command set; anything else becomes the file's new state.
@@ -52,7 +68,11 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 	cause := context.Cause(t.ctx)
 	m.mu.Lock()
 	f.xfer = nil
-	m.running--
+	if t.slotFree {
+		m.finishing--
+	} else {
+		m.running--
+	}
 	switch {
 	case err == nil:
 		m.setState(f, FileCompleted, nil)

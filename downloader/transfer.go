@@ -23,6 +23,9 @@ type transfer struct {
 	cancel context.CancelCauseFunc
 	ended  chan struct{} // closed by Manager.finish
 	conns  int
+	// slotFree says the transfer gave its MaxActiveFiles slot back to
+	// finish its file (Manager.giveBackSlot); guarded by Manager.mu.
+	slotFree bool
 
 	// What the transfer knows of the object; written by the probe (worker 0
 	// before probed closes) and by resets (no worker runs), read after.

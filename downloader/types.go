@@ -111,7 +111,8 @@ type FileProgress struct {
 type Settings struct {
 	// Connections per file for new jobs that do not say (default 8).
 	Connections int `json:"connections"`
-	// MaxActiveFiles is how many files download at once (default 5).
+	// MaxActiveFiles is how many files download at once (default 5); as
+	// many more may be verified, synced and renamed meanwhile.
 	MaxActiveFiles int `json:"maxActiveFiles"`
 	// RateLimit in bytes per second over all transfers; 0 means none.
 	RateLimit int64 `json:"rateLimit"`
