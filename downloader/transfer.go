@@ -321,28 +321,10 @@ func (t *transfer) worker(ctx context.Context, p *piece) error {
 	}
 }
 
-// startHasher runs catchUp whenever a piece ends, until ctx ends, so the
-// digests follow the download on a goroutine of their own and no
-// connection waits for them.
+// startHasher runs catchUp whenever a piece ends, so the digests follow
+// the download on a goroutine of their own and no connection waits for them.
 func (t *transfer) startHasher(ctx context.Context, fail func(error)) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.kick:
-				if err := t.catchUp(ctx); err != nil {
-					if ctx.Err() == nil {
-						fail(err)
-					}
-					return
-				}
-			}
-		}
-	}()
-	return done
+	return repeat(ctx, t.kick, func() error { return t.catchUp(ctx) }, fail)
 }
 
 func (t *transfer) kickHasher() {
@@ -352,21 +334,30 @@ func (t *transfer) kickHasher() {
 	}
 }
 
-// startCheckpoints makes progress durable every CheckpointInterval until
-// ctx ends; a checkpoint that fails stops the transfer.
+// startCheckpoints makes progress durable every CheckpointInterval.
 func (t *transfer) startCheckpoints(ctx context.Context, fail func(error)) <-chan struct{} {
+	tick := time.NewTicker(t.m.cfg.CheckpointInterval)
+	done := repeat(ctx, tick.C, t.checkpoint, fail)
+	go func() { <-done; tick.Stop() }()
+	return done
+}
+
+// repeat runs fn on a goroutine each time wake fires, until ctx ends; an
+// error from fn stops the transfer through fail. The channel it returns
+// closes when the goroutine has ended.
+func repeat[T any](ctx context.Context, wake <-chan T, fn func() error, fail func(error)) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(t.m.cfg.CheckpointInterval)
-		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-tick.C:
-				if err := t.checkpoint(); err != nil {
-					fail(err)
+			case <-wake:
+				if err := fn(); err != nil {
+					if ctx.Err() == nil {
+						fail(err)
+					}
 					return
 				}
 			}
