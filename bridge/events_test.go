@@ -283,7 +283,11 @@ func send(t *testing.T, ws *websocket.Conn, msg string) {
 // past pongWait; one that does not is dropped.
 func TestPingsKeepTheStreamAlive(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withServer(func(s *Server) { s.pingPeriod, s.pongWait = 20*time.Millisecond, 100*time.Millisecond }))
+	// pongWait leaves room for a loaded CI machine to answer late (at
+	// 100 ms a page that answered was once dropped under go test -race);
+	// the page that answers must still outlive it twice over.
+	const pingPeriod, pongWait = 20 * time.Millisecond, time.Second
+	e := newEnv(t, withServer(func(s *Server) { s.pingPeriod, s.pongWait = pingPeriod, pongWait }))
 
 	t.Run("a page that answers", func(t *testing.T) {
 		ws, _ := e.dial(originHeader(portal))
@@ -294,7 +298,7 @@ func TestPingsKeepTheStreamAlive(t *testing.T) {
 		})
 		msgs := make(chan error, 1)
 		go func() { msgs <- readErr(ws) }()
-		for range 10 { // 10 pings span twice pongWait
+		for range 2 * pongWait / pingPeriod { // pings that span twice pongWait
 			select {
 			case <-pings:
 			case err := <-msgs:
