@@ -82,6 +82,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.log = cfg.Logger
 	ctx, stop := context.WithCancel(context.Background())
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(), syncFolder: syncDir,
@@ -323,11 +324,12 @@ func (f *file) size() int64 {
 
 // saveFile commits the file's current record. Records of removed jobs are
 // not written again.
-func (m *Manager) saveFile(f *file) { m.saveFileAs(f, "") }
+func (m *Manager) saveFile(f *file) { m.saveFileAs(f, "", false) }
 
 // saveFileAs commits the file's current record, with its state replaced
-// by state unless that is "". It never changes the live record.
-func (m *Manager) saveFileAs(f *file, state FileState) {
+// by state unless that is "". It never changes the live record. With
+// later, it returns before the commit (store.putFileLater).
+func (m *Manager) saveFileAs(f *file, state FileState, later bool) {
 	f.saveMu.Lock()
 	defer f.saveMu.Unlock()
 	m.mu.Lock()
@@ -340,7 +342,11 @@ func (m *Manager) saveFileAs(f *file, state FileState) {
 	if state != "" {
 		rec.State, rec.Err = state, nil
 	}
-	if err := m.store.putFile(id, rec); err != nil {
+	put := m.store.putFile
+	if later {
+		put = m.store.putFileLater
+	}
+	if err := put(id, rec); err != nil {
 		m.log.Error("save file state", "job", id, "file", rec.Index, "err", err)
 		return
 	}

@@ -7,8 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"dlhelper/internal/faultserver"
 )
@@ -465,10 +469,12 @@ func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 	cfg.Settings.MaxActiveFiles = 1
 	m := newTestManager(t, cfg)
 	syncing := make(chan string, 3)
-	release := make(chan struct{})
+	released := make(chan struct{})
+	release := sync.OnceFunc(func() { close(released) })
+	t.Cleanup(release) // before m.Close, which waits for the syncs
 	m.syncFile = func(f *os.File) error {
 		syncing <- filepath.Base(f.Name())
-		<-release
+		<-released
 		return f.Sync()
 	}
 	sub := m.Subscribe()
@@ -486,7 +492,6 @@ func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 				t.Fatalf("%s began its sync, want %s", got, want)
 			}
 		case <-time.After(30 * time.Second):
-			close(release)
 			t.Fatalf("%s never began its sync: the file before it kept its slot while it synced", want)
 		}
 	}
@@ -497,11 +502,116 @@ func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 	if got := info.Files[2].State; got != FileQueued {
 		t.Errorf("with a.zip finishing without a slot and b.zip syncing in the only one, c.zip is %s, want queued", got)
 	}
-	close(release)
+	release()
 	if info = waitSettled(t, m, sub, j.ID); info.State != JobCompleted {
 		t.Fatalf("job ended %s", info.State)
 	}
 	for _, f := range info.Files {
 		assertFile(t, f.Path, data)
+	}
+}
+
+// Files that finish within one checkpoint interval do not wait for their
+// completed record's commit: an order of them makes no commit while it
+// runs, and Close stores every record.
+func TestSmallFilesDoNotWaitForACommitEach(t *testing.T) {
+	t.Parallel()
+	data := randomData(31, 10<<10)
+	srv := faultserver.New(t, data)
+	cfg := testConfig(t)
+	cfg.CheckpointInterval = time.Hour
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.store.lazyDelay = time.Hour
+	var commits atomic.Int64
+	m.store.beforeCommit = func(int) { commits.Add(1) }
+	var files []FileSpec
+	for i := range 20 {
+		files = append(files, FileSpec{URL: srv.URL(), Name: fmt.Sprintf("%02d.zip", i)})
+	}
+	j := runJob(t, m, JobSpec{Name: "order", Files: files})
+	if j.State != JobCompleted {
+		t.Fatalf("job ended %s", j.State)
+	}
+	if n := commits.Load(); n != 0 {
+		t.Errorf("%d commits while 20 small files downloaded, want none", n)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sent := srv.BytesSent()
+	m = newTestManager(t, cfg)
+	got, err := m.Job(j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != JobCompleted || srv.BytesSent() != sent {
+		t.Errorf("after Close and New the job is %s and %d bytes were fetched again; want completed and none", got.State, srv.BytesSent()-sent)
+	}
+}
+
+// A crash after a small file's rename but before its completed record's
+// commit leaves the record from before the download. The next start
+// fetches the file again and finds a file under its name: with the same
+// bytes it is the file's own copy and is replaced; with other bytes it is
+// someone else's and is kept. The crash is the state database as it was
+// committed just before Close.
+func TestAFileRenamedBeforeACrashIsNotDuplicated(t *testing.T) {
+	t.Parallel()
+	for _, foreign := range []bool{false, true} {
+		t.Run(fmt.Sprintf("foreign=%v", foreign), func(t *testing.T) {
+			t.Parallel()
+			data := randomData(32, 50<<10)
+			srv := faultserver.New(t, data)
+			cfg := testConfig(t)
+			cfg.CheckpointInterval = time.Hour
+			m, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.store.lazyDelay = time.Hour
+			first := runJob(t, m, JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
+			if first.State != JobCompleted {
+				t.Fatalf("job ended %s", first.State)
+			}
+			crashed := filepath.Join(t.TempDir(), "state.db")
+			if err := m.store.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(crashed, 0o600) }); err != nil {
+				t.Fatal(err)
+			}
+			m.Close()
+			if err := os.Rename(crashed, filepath.Join(cfg.StateDir, "state.db")); err != nil {
+				t.Fatal(err)
+			}
+			path := first.Files[0].Path
+			want := data
+			if foreign {
+				want = randomData(33, len(data))
+				if err := os.WriteFile(path, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			m = newTestManager(t, cfg)
+			sub := m.Subscribe()
+			defer sub.Close()
+			got := waitSettled(t, m, sub, first.ID)
+			if got.State != JobCompleted {
+				t.Fatalf("job ended %s after the crash", got.State)
+			}
+			assertFile(t, path, want)
+			copyPath := filepath.Join(filepath.Dir(path), "f (1).bin")
+			if foreign {
+				if got.Files[0].Path != copyPath {
+					t.Errorf("with another file under its name, the file went to %s, want %s", got.Files[0].Path, copyPath)
+				}
+				assertFile(t, copyPath, data)
+				return
+			}
+			if got.Files[0].Path != path || exists(copyPath) {
+				t.Errorf("the file is at %s (a copy at %s: %v), want it at %s once", got.Files[0].Path, copyPath, exists(copyPath), path)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package downloader
 import (
 	"sync"
 	"testing"
+	"time"
 )
 
 // Records put while a commit runs share the next commit, and every caller
@@ -55,5 +56,99 @@ func TestPutFileGroupCommits(t *testing.T) {
 		if f.Index != i || f.Size != int64(i) {
 			t.Errorf("record %d is %+v", i, f)
 		}
+	}
+}
+
+// Records nobody waits for share one commit: with a delay longer than the
+// test, only close commits them, all at once.
+func TestLaterRecordsShareOneCommitAndCloseWritesThem(t *testing.T) {
+	dir := t.TempDir()
+	st, err := openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.lazyDelay = time.Hour
+	var batches []int
+	st.beforeCommit = func(n int) { batches = append(batches, n) }
+	const records = 100
+	for i := range records {
+		if err := st.putFileLater("job", fileRecord{Index: i, State: FileCompleted}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(batches) != 0 {
+		t.Fatalf("commits of %v records before close, want none", batches)
+	}
+	if err := st.close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(batches) != 1 || batches[0] != records {
+		t.Errorf("commits of %v records, want [%d]", batches, records)
+	}
+	st, err = openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	_, files, err := st.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(files["job"]); got != records {
+		t.Errorf("%d records stored, want %d", got, records)
+	}
+}
+
+// A record nobody waits for is committed by itself after the delay.
+func TestALaterRecordIsCommittedWithoutAnotherCommit(t *testing.T) {
+	st, err := openStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	st.lazyDelay = time.Millisecond
+	if err := st.putFileLater("job", fileRecord{Index: 7, State: FileCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		_, files, err := st.load()
+		return err == nil && len(files["job"]) == 1 && files["job"][0].Index == 7
+	})
+}
+
+// Removing a job drops its records still waiting for a commit, so a later
+// commit does not write them back; other jobs' records stay.
+func TestDeleteJobDropsItsWaitingRecords(t *testing.T) {
+	dir := t.TempDir()
+	st, err := openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.lazyDelay = time.Hour
+	if err := st.putJob(&jobRecord{ID: "gone"}, []fileRecord{{Index: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"gone", "kept"} {
+		if err := st.putFileLater(id, fileRecord{Index: 1, State: FileCompleted}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.deleteJob("gone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	_, files, err := st.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files["gone"]) != 0 || len(files["kept"]) != 1 {
+		t.Errorf("records after deleting job gone: %d of it, %d of kept; want 0 and 1", len(files["gone"]), len(files["kept"]))
 	}
 }
