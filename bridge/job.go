@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -63,6 +64,17 @@ func decodeJob(data []byte, hosts hostList) (downloader.JobSpec, error) {
 		}
 	}
 	return spec, nil
+}
+
+// DecodeJob decodes and checks a job in the JSON of POST /v1/jobs, from
+// any host, for callers outside the bridge ("dlhelper get --job"). Its
+// error is the sentence a 400 answer would carry.
+func DecodeJob(data []byte) (downloader.JobSpec, error) {
+	spec, err := decodeJob(data, nil)
+	if ae, ok := err.(*apiError); ok {
+		return spec, errors.New(ae.Message)
+	}
+	return spec, err
 }
 
 func (r jobRequest) spec() downloader.JobSpec {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"dlhelper/bridge"
 	"dlhelper/downloader"
 	"dlhelper/tray"
 )
@@ -32,6 +33,10 @@ type getOptions struct {
 	quiet       bool
 	checkpoint  time.Duration
 	urls        []string
+	// job is a job file ("-": standard input) instead of urls; the
+	// connections and sequential flags override it only when given.
+	job            string
+	connectionsSet bool
 }
 
 func parseGet(args []string, stderr io.Writer) (getOptions, error) {
@@ -46,17 +51,22 @@ func parseGet(args []string, stderr io.Writer) (getOptions, error) {
 	fs.BoolVar(&o.sequential, "sequential", false, "fetch each file in order over one connection")
 	fs.BoolVar(&o.quiet, "quiet", false, "print no progress, only errors")
 	fs.DurationVar(&o.checkpoint, "checkpoint", 0, "how often progress is made durable (default 2s)")
+	fs.StringVar(&o.job, "job", "", "a job file, in the JSON a portal posts to /v1/jobs (files with url, name, size, sha256), instead of URLs; - reads it from standard input")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: dlhelper get [flags] URL...\n\nDownloads the URLs into --dir. Interrupted? Run the same command again: it resumes.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: dlhelper get [flags] URL...\n       dlhelper get [flags] --job FILE\n\nDownloads the URLs, or the files of a job file with their checksums, into --dir.\nInterrupted? Run the same command again: it resumes.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.connectionsSet = o.connectionsSet || f.Name == "connections" })
 	o.urls = fs.Args()
-	if len(o.urls) == 0 {
+	switch {
+	case o.job != "" && len(o.urls) > 0:
+		return o, errors.New("give either URLs or --job, not both")
+	case o.job == "" && len(o.urls) == 0:
 		fs.Usage()
-		return o, errors.New("give at least one URL")
+		return o, errors.New("give at least one URL, or a job file with --job")
 	}
 	return o, nil
 }
@@ -91,7 +101,7 @@ func get(ctx context.Context, o getOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("the folder %s cannot be used: %v", o.dir, err)
 	}
-	spec, err := getSpec(o)
+	spec, err := getSpec(o, os.Stdin)
 	if err != nil {
 		return err
 	}
@@ -106,7 +116,7 @@ func get(ctx context.Context, o getOptions, stdout, stderr io.Writer) error {
 	defer m.Close()
 	sub := m.Subscribe()
 	defer sub.Close()
-	id, err := startOrResume(m, spec)
+	id, err := startOrResume(m, root, spec)
 	if err != nil {
 		return err
 	}
@@ -129,8 +139,12 @@ func get(ctx context.Context, o getOptions, stdout, stderr io.Writer) error {
 	return m.RemoveJob(id, false)
 }
 
-// getSpec names each file after the last element of its URL path.
-func getSpec(o getOptions) (downloader.JobSpec, error) {
+// getSpec reads the job file, or names each URL's file after the last
+// element of its path.
+func getSpec(o getOptions, stdin io.Reader) (downloader.JobSpec, error) {
+	if o.job != "" {
+		return readJobFile(o, stdin)
+	}
 	spec := downloader.JobSpec{Name: "dlhelper get", Connections: o.connections, Sequential: o.sequential}
 	for _, raw := range o.urls {
 		u, err := url.Parse(raw)
@@ -139,6 +153,33 @@ func getSpec(o getOptions) (downloader.JobSpec, error) {
 		}
 		spec.Files = append(spec.Files, downloader.FileSpec{URL: raw, Name: nameFromURL(u)})
 	}
+	return spec, nil
+}
+
+// readJobFile reads a job in the JSON of POST /v1/jobs: what a portal
+// hands the helper, checksums included, so the command line can verify
+// the files the way the tray app does.
+func readJobFile(o getOptions, stdin io.Reader) (downloader.JobSpec, error) {
+	var data []byte
+	var err error
+	name := o.job
+	if o.job == "-" {
+		name = "the job on standard input"
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(o.job)
+	}
+	if err != nil {
+		return downloader.JobSpec{}, fmt.Errorf("cannot read the job file: %w", err)
+	}
+	spec, err := bridge.DecodeJob(data)
+	if err != nil {
+		return spec, fmt.Errorf("%s is not a job dlhelper can take (see the JSON of POST /v1/jobs in bridge/API.md): %v; fix it and run again", name, err)
+	}
+	if o.connectionsSet || spec.Connections == 0 {
+		spec.Connections = o.connections
+	}
+	spec.Sequential = spec.Sequential || o.sequential
 	return spec, nil
 }
 
@@ -164,9 +205,10 @@ func nameFromURL(u *url.URL) string {
 // startOrResume continues an unfinished job with the same folder and file
 // names, giving it the URLs of this run (a fresh link continues where an
 // expired one stopped), or adds a new job.
-func startOrResume(m *downloader.Manager, spec downloader.JobSpec) (string, error) {
+func startOrResume(m *downloader.Manager, root string, spec downloader.JobSpec) (string, error) {
+	dir := filepath.Join(root, filepath.FromSlash(spec.Folder))
 	for _, j := range m.Jobs() {
-		if !sameFiles(j, spec) {
+		if j.Dir != dir || !sameFiles(j, spec) {
 			continue
 		}
 		for i, f := range spec.Files {

@@ -2,6 +2,10 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -104,5 +108,142 @@ func TestGetRefusesANonHTTPURL(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "not an http or https URL") {
 		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// writeJob writes a job file in the JSON of POST /v1/jobs.
+func writeJob(t *testing.T, job map[string]any) string {
+	t.Helper()
+	data, err := json.Marshal(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "job.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A job file brings the portal's names, folder and SHA-256s: a file that
+// matches lands under its name, one that does not is refused with a
+// one-line reason and never gets its final name.
+func TestGetVerifiesTheChecksumsOfAJobFile(t *testing.T) {
+	t.Parallel()
+	data := []byte(strings.Repeat("chip data ", 50_000))
+	srv := faultserver.New(t, data)
+	sum := sha256.Sum256(data)
+	dir, state := t.TempDir(), t.TempDir()
+	for _, tc := range []struct {
+		name, sha256 string
+		ok           bool
+	}{
+		{"good.zip", hex.EncodeToString(sum[:]), true},
+		{"bad.zip", strings.Repeat("ab", 32), false},
+	} {
+		job := writeJob(t, map[string]any{"name": "Order 7", "folder": "order-7", "files": []map[string]any{
+			{"url": srv.URL(), "name": tc.name, "size": len(data), "sha256": tc.sha256},
+		}})
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"get", "--quiet", "--dir", dir, "--state", state, "--job", job}, &stdout, &stderr)
+		path := filepath.Join(dir, "order-7", tc.name)
+		got, readErr := os.ReadFile(path)
+		if tc.ok {
+			if code != 0 || !bytes.Equal(got, data) {
+				t.Errorf("%s: exit %d, file read %v, equal %v; stderr %q", tc.name, code, readErr, bytes.Equal(got, data), stderr.String())
+			}
+			continue
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if code != 1 || strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "SHA-256") {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and one line naming the SHA-256 check", tc.name, code, msg)
+		}
+		if readErr == nil {
+			t.Errorf("%s: a file that failed its checksum got its final name", tc.name)
+		}
+	}
+}
+
+func TestGetRefusesABadJobFileSayingWhy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args func(job string) []string
+		job  string
+		want string
+		code int
+	}{
+		{"not JSON", nil, `{"name": "x",`, "is not a job dlhelper can take", 1},
+		{"name leaves the folder", nil, `{"name":"x","files":[{"url":"http://127.0.0.1:1/a","name":"../a"}]}`, `files[0] ("../a"): name`, 1},
+		{"unknown field", nil, `{"name":"x","files":[{"URL":"http://127.0.0.1:1/a","name":"a"}]}`, "unknown field", 1},
+		{"bad checksum", nil, `{"name":"x","files":[{"url":"http://127.0.0.1:1/a","name":"a","sha256":"xyz"}]}`, "sha256: must be 64 hex digits", 1},
+		{"missing file", func(string) []string { return []string{"--job", "/nonexistent/job.json"} }, "", "cannot read the job file", 1},
+		{"URLs as well", func(job string) []string { return []string{"--job", job, "http://127.0.0.1:1/a"} }, `{}`, "either URLs or --job, not both", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "job.json")
+			if err := os.WriteFile(path, []byte(tc.job), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--job", path}
+			if tc.args != nil {
+				args = tc.args(path)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"get", "--dir", t.TempDir(), "--state", t.TempDir()}, args...), &stdout, &stderr)
+			if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.want)
+			}
+		})
+	}
+}
+
+// The job file's connections apply unless --connections is given; "-"
+// reads the job from standard input.
+func TestGetReadsAJobFromStandardInput(t *testing.T) {
+	t.Parallel()
+	job := `{"name":"x","connections":3,"files":[{"url":"http://127.0.0.1:1/a","name":"a"}]}`
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--job", "-"}, 3},
+		{[]string{"--connections", "5", "--job", "-"}, 5},
+	} {
+		o, err := parseGet(tc.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := getSpec(o, strings.NewReader(job))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.Connections != tc.want || len(spec.Files) != 1 || spec.Files[0].Name != "a" {
+			t.Errorf("%v: connections %d, files %+v; want %d connections and file a", tc.args, spec.Connections, spec.Files, tc.want)
+		}
+	}
+}
+
+// A second run continues an unfinished job only in the same folder: the
+// same file names in another --dir are another download.
+func TestGetResumesOnlyAJobOfTheSameFolder(t *testing.T) {
+	t.Parallel()
+	gone := faultserver.New(t, []byte("x"), faultserver.StatusStatic(404))
+	data := []byte("the object")
+	good := faultserver.New(t, data)
+	state, first, second := t.TempDir(), t.TempDir(), t.TempDir()
+	var out bytes.Buffer
+	if code := run([]string{"get", "--quiet", "--dir", first, "--state", state, gone.URL()}, &out, &out); code != 1 {
+		t.Fatalf("first run exited %d: %s", code, out.String())
+	}
+	if code := run([]string{"get", "--quiet", "--dir", second, "--state", state, good.URL()}, &out, &out); code != 0 {
+		t.Fatalf("second run exited %d: %s", code, out.String())
+	}
+	got, err := os.ReadFile(filepath.Join(second, "object.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the second run's file is not in its own --dir (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(first, "object.bin")); err == nil {
+		t.Error("the second run wrote its file into the first run's folder")
 	}
 }
