@@ -118,20 +118,21 @@ func logRun(log io.Writer, w *workload, c contender, r runResult, rounds int) {
 		w.Name, when, c.Name, r.WallS, r.CPUS, r.MachineCPUS, float64(r.PeakRSSKiB)/1024, verdict)
 }
 
-// setDlhelper points the dlhelper contender at the given binary, or at one
-// built now from this module.
+// setDlhelper points the dlhelper contenders at the given binary, or at
+// one built now from this module.
 func setDlhelper(ctx context.Context, cs []contender, given, work string, log io.Writer) error {
+	bin := given
 	for i := range cs {
-		if cs[i].Name != "dlhelper" {
+		if !isDlhelper(cs[i].Name) || cs[i].Name == baseline {
 			continue
 		}
-		if given != "" {
-			cs[i].Path = given
-			return nil
+		if bin == "" {
+			var err error
+			if bin, err = buildDlhelper(ctx, filepath.Join(work, "bin"), log); err != nil {
+				return err
+			}
 		}
-		bin, err := buildDlhelper(ctx, filepath.Join(work, "bin"), log)
 		cs[i].Path = bin
-		return err
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ const (
 
 // contenderColors are from the Okabe–Ito palette, distinct for colour-blind
 // readers too.
-var contenderColors = map[string]string{"dlhelper": "#0072B2", "aria2c": "#E69F00", "curl": "#009E73"}
+var contenderColors = map[string]string{"dlhelper": "#0072B2", "dlhelper-sha256": "#56B4E9", "aria2c": "#E69F00", "curl": "#009E73"}
 
 // chartSVG draws the median wall time of every contender, grouped by
 // workload, as horizontal bars; by hand, so dlbench needs no plotting
@@ -75,8 +75,11 @@ func chartHeader(b *strings.Builder, r *report) {
 	for _, c := range r.Contenders {
 		fmt.Fprintf(b, `<rect x="%d" y="62" width="14" height="14" rx="2" fill="%s"/>`+"\n", x, color(c.Name))
 		label := c.Name
-		if c.Name == "dlhelper" {
+		switch c.Name {
+		case "dlhelper":
 			label = "dlhelper get"
+		case withSHA256:
+			label = "dlhelper get --job (SHA-256s)"
 		}
 		text(b, x+20, 74, "start", `fill="#222"`, label)
 		x += 30 + 8*len(label)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,8 +14,18 @@ import (
 )
 
 // contenderNames are the programs dlbench knows, in report order. aria2c is
-// the reference every ratio is taken against.
-var contenderNames = []string{"dlhelper", "aria2c", "curl"}
+// the reference every ratio is taken against. dlhelper-sha256 is dlhelper
+// given the objects' SHA-256s in a job file, as the portal SDK gives them:
+// it verifies those instead of the ETag's MD5.
+var contenderNames = []string{"dlhelper", "dlhelper-sha256", "aria2c", "curl"}
+
+// withSHA256 is the contender that runs dlhelper with a job file.
+const withSHA256 = "dlhelper-sha256"
+
+// isDlhelper reports a contender that runs a dlhelper binary.
+func isDlhelper(name string) bool {
+	return name == "dlhelper" || name == withSHA256 || name == baseline
+}
 
 const reference = "aria2c"
 
@@ -41,6 +52,7 @@ type task struct {
 	scratch string   // an empty folder for input lists and state
 	urls    []string // presigned GET URLs
 	names   []string // the file name for each URL, in dir
+	sha256s []string // the hex SHA-256 of each URL's object
 }
 
 // aria2Flags are the issue's aria2c settings: 8 connections per file in
@@ -61,12 +73,14 @@ func findContenders(names []string) ([]contender, error) {
 		switch n {
 		case "dlhelper":
 			c.args = dlhelperArgs
+		case withSHA256:
+			c.args = dlhelperJobArgs
 		case "aria2c":
 			c.args = aria2Args
 		case "curl":
 			c.args = curlArgs
 		}
-		if n != "dlhelper" {
+		if !isDlhelper(n) {
 			p, err := exec.LookPath(n)
 			if err != nil {
 				missing = append(missing, n)
@@ -89,7 +103,7 @@ func findContenders(names []string) ([]contender, error) {
 // programVersion is the first line a program prints about its version.
 func programVersion(ctx context.Context, c contender) string {
 	arg := "--version"
-	if c.Name == "dlhelper" || c.Name == baseline {
+	if isDlhelper(c.Name) {
 		arg = "version"
 	}
 	out, err := exec.CommandContext(ctx, c.Path, arg).Output()
@@ -111,6 +125,33 @@ func dlhelperArgs(t task) ([]string, error) {
 		return nil, fmt.Errorf("dlhelper get: %d URLs take %d bytes of arguments, over this system's limit of %d; lower --scale", len(t.urls), n, limit)
 	}
 	return args, nil
+}
+
+// dlhelperJobArgs runs "dlhelper get" with its default settings and a job
+// file, in the JSON a portal posts to /v1/jobs, that gives every file's
+// SHA-256.
+func dlhelperJobArgs(t task) ([]string, error) {
+	type file struct {
+		URL    string `json:"url"`
+		Name   string `json:"name"`
+		SHA256 string `json:"sha256"`
+	}
+	job := struct {
+		Name  string `json:"name"`
+		Files []file `json:"files"`
+	}{Name: "dlbench"}
+	for i, u := range t.urls {
+		job.Files = append(job.Files, file{u, t.names[i], t.sha256s[i]})
+	}
+	data, err := json.Marshal(job)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(t.scratch, "job.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return nil, fmt.Errorf("dlhelper job file: %w", err)
+	}
+	return []string{"get", "--quiet", "--dir", t.dir, "--state", filepath.Join(t.scratch, "state"), "--job", path}, nil
 }
 
 // aria2Args passes one URL directly and many through an input file, each

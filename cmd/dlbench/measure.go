@@ -59,6 +59,7 @@ func runOnce(ctx context.Context, c contender, w *workload, urls []string, work 
 	t := task{dir: filepath.Join(root, "download"), scratch: filepath.Join(root, "scratch"), urls: urls}
 	for _, o := range w.Objects {
 		t.names = append(t.names, o.Name)
+		t.sha256s = append(t.sha256s, o.SHA256)
 	}
 	defer func() {
 		os.RemoveAll(root)
