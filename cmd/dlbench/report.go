@@ -136,7 +136,7 @@ func (r *report) machine() string {
 // "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/…" give 1.36.0 and 7.88.1.
 func shortVersion(c contender) string {
 	for _, f := range strings.Fields(c.Version) {
-		if f != c.Name && f != "aria2" && f != "version" {
+		if f != c.Name && f != "dlhelper" && f != "aria2" && f != "version" {
 			return f
 		}
 	}

@@ -112,3 +112,18 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestShortVersionIsTheNumberAlone(t *testing.T) {
+	for _, tc := range []struct{ name, version, want string }{
+		{"aria2c", "aria2 version 1.36.0", "1.36.0"},
+		{"curl", "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/7.88.1", "7.88.1"},
+		{"dlhelper", "dlhelper 58da067", "58da067"},
+		{"dlhelper-sha256", "dlhelper 58da067", "58da067"},
+		{"baseline", "dlhelper dev", "dev"},
+		{"curl", "", "unknown"},
+	} {
+		if got := shortVersion(contender{Name: tc.name, Version: tc.version}); got != tc.want {
+			t.Errorf("shortVersion(%s, %q) = %q, want %q", tc.name, tc.version, got, tc.want)
+		}
+	}
+}
