@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -246,4 +247,89 @@ func TestGetResumesOnlyAJobOfTheSameFolder(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(first, "object.bin")); err == nil {
 		t.Error("the second run wrote its file into the first run's folder")
 	}
+}
+
+// TestGetOfManySmallFilesSurvivesKill9 kills "dlhelper get" of an order of
+// small files at random points, three times, then lets it finish. Small
+// files do not wait for their completed record's commit, so a kill can
+// come between a file's rename and its record: the file is fetched again
+// and must replace its own copy, not add "NAME (1)". After every kill each
+// file with its final name must be whole; at the end the folder must hold
+// exactly the order.
+func TestGetOfManySmallFilesSurvivesKill9(t *testing.T) {
+	t.Parallel()
+	const files, size = 200, 32 << 10
+	data := make([]byte, size)
+	rand.NewChaCha8([32]byte{11}).Read(data)
+	sum := sha256.Sum256(data)
+	srv := faultserver.New(t, data, faultserver.RateLimit(256<<10))
+	var specs []map[string]any
+	for i := range files {
+		specs = append(specs, map[string]any{"url": srv.URL(), "name": fmt.Sprintf("chip-%03d.zip", i), "sha256": hex.EncodeToString(sum[:])})
+	}
+	job := writeJob(t, map[string]any{"name": "order", "files": specs})
+	bin := testenv.DlhelperBinary(t)
+	dir, state := t.TempDir(), t.TempDir()
+	// The default checkpoint interval: a file of 32 KiB at 256 KiB/s
+	// never checkpoints, so every completed record trails its rename.
+	args := []string{"get", "--dir", dir, "--state", state, "--quiet", "--job", job}
+
+	checkFinalFiles := func(when string) int {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole := 0
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".part") {
+				continue
+			}
+			got, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("%s: %s has its final name but not the object's bytes (%v)", when, e.Name(), err)
+			}
+			whole++
+		}
+		return whole
+	}
+	const kills = 3
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	for i := range kills {
+		cmd := exec.Command(bin, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		target := srv.BytesSent() + int64(512<<10+rng.IntN(1<<20))
+		for srv.BytesSent() < target {
+			select {
+			case <-exited:
+				t.Fatalf("run %d exited before it was killed: %s", i, stderr.String())
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatalf("kill %d: %v", i, err)
+		}
+		<-exited
+		t.Logf("after kill %d: %d files whole", i, checkFinalFiles(fmt.Sprintf("after kill %d", i)))
+	}
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v: %s", err, out)
+	}
+	if n := checkFinalFiles("at the end"); n != files {
+		entries, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("the folder holds %d whole files, want exactly the %d of the order: %q", n, files, names)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != files {
+		t.Errorf("the folder holds %d entries, want only the %d files", len(entries), files)
+	}
+	t.Logf("server sent %d bytes for %d (%.1f%% overhead over %d kills)", srv.BytesSent(), files*size, 100*float64(srv.BytesSent()-files*size)/float64(files*size), kills)
 }
