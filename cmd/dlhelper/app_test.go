@@ -137,7 +137,7 @@ func startApp(t *testing.T, bin string, env []string) *appProc {
 	p := &appProc{cmd: exec.Command(bin, "open"), exited: make(chan struct{})}
 	p.cmd.Env = env
 	p.cmd.Stderr = &p.stderr
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p.cmd.SysProcAttr = testenv.DieWithTest()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

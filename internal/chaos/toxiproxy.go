@@ -12,8 +12,9 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
+
+	"dlhelper/internal/testenv"
 )
 
 // Toxiproxy is a toxiproxy server on loopback, driven over its HTTP API.
@@ -70,8 +71,7 @@ func (tp *Toxiproxy) start(ctx context.Context) error {
 	cmd := exec.Command(tp.bin, "-host", host, "-port", port)
 	cmd.Env = append(cmd.Environ(), "LOG_LEVEL=error")
 	cmd.Stdout, cmd.Stderr = &tp.output, &tp.output
-	// The kernel kills the server if the test binary dies (a -timeout).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = testenv.DieWithTest()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start toxiproxy: %w", err)
 	}

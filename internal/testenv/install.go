@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"syscall"
 )
 
 // The pinned server. Tests depend on its exact behaviour (error bodies,
@@ -86,20 +85,6 @@ func (tl Tool) Binary() (string, error) {
 		return "", fmt.Errorf("install %s: %w", tl.Name, err)
 	}
 	return filepath.Join(dir, tl.Name), nil
-}
-
-// lockFile takes an exclusive flock. The kernel drops it if the process
-// dies, so a killed install never blocks the next one.
-func lockFile(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil // closing the file releases the lock
 }
 
 // install builds the tool in a private folder (a built name like "server"

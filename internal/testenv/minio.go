@@ -152,7 +152,7 @@ func (m *MinIO) spawn() (*process, error) {
 		// CI/CD mode lets MinIO run from a folder on the root disk.
 		"MINIO_CI_CD=on")
 	cmd.Stdout, cmd.Stderr = m.output, m.output
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = DieWithTest()
 	m.output.Reset()
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -9,10 +9,27 @@ import (
 	"syscall"
 )
 
-// sysProcAttr makes the kernel kill the server when the test binary dies
-// (a panic, a -timeout), so no orphaned MinIO outlives a run.
-func sysProcAttr() *syscall.SysProcAttr {
+// DieWithTest returns process attributes that make the kernel kill a
+// child when the test binary dies (a panic, a -timeout), so no orphaned
+// server outlives a run. The signal is sent when the OS thread that
+// started the child exits; Go may end an idle thread, so it suits
+// servers a test kills itself, not children meant to outlive a step.
+func DieWithTest() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
+// lockFile takes an exclusive flock. The kernel drops it if the process
+// dies, so a killed install never blocks the next one.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil // closing the file releases the lock
 }
 
 // listensOn reports whether process pid holds a listening TCP socket on

@@ -4,8 +4,12 @@ package testenv
 
 import "syscall"
 
-// sysProcAttr has no parent-death signal outside Linux.
-func sysProcAttr() *syscall.SysProcAttr { return nil }
+// DieWithTest has no parent-death signal outside Linux.
+func DieWithTest() *syscall.SysProcAttr { return nil }
+
+// lockFile does not lock outside Linux, where the harness does not run;
+// it exists so that the packages build and vet everywhere.
+func lockFile(string) (unlock func(), err error) { return func() {}, nil }
 
 // listensOn cannot look at sockets here; the health check decides alone.
 func listensOn(pid, port int) bool { return true }
