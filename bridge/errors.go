@@ -24,6 +24,7 @@ const (
 	CodeUnsupportedType  = "unsupported_media_type" // 415: a body that is not application/json
 	CodeMisdirected      = "misdirected"            // 421: a Host that is not the helper's
 	CodeInternal         = "internal"               // 500
+	CodeNotImplemented   = "not_implemented"        // 501: this helper cannot do it (no desktop to open a folder on)
 	CodeUnavailable      = "unavailable"            // 503: the helper is shutting down
 )
 
@@ -96,7 +97,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	default:
 		ae = newError(http.StatusInternalServerError, CodeInternal, "dlhelper could not do this (%v); see its log, then retry", err)
 	}
-	if ae.Status >= 500 {
+	if ae.Status >= 500 && ae.Status != http.StatusNotImplemented { // 501 is an answer, not a failure
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	writeError(c, ae)

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -74,6 +75,29 @@ func (s *Server) jobAction(act func(Manager, string) error) echo.HandlerFunc {
 		}
 		return s.answerJob(c, id)
 	}
+}
+
+// openJobFolder shows the job's folder in the file manager. The folder is
+// the job's own: no path is ever taken from the request.
+func (s *Server) openJobFolder(c echo.Context) error {
+	info, err := s.m.Job(c.Param("id"))
+	if err != nil {
+		return managerError(err)
+	}
+	if s.open == nil {
+		return newError(http.StatusNotImplemented, CodeNotImplemented,
+			"this dlhelper runs without a desktop, so it cannot open folders; the job's folder is %s", info.Dir)
+	}
+	if st, err := os.Stat(info.Dir); err != nil || !st.IsDir() {
+		return newError(http.StatusConflict, CodeConflict,
+			"the folder %s does not exist: no file of the job has started yet, or the folder was moved or deleted", info.Dir)
+	}
+	if err := s.open(info.Dir); err != nil {
+		s.log.Warn("could not open a job's folder", "job", info.ID, "dir", info.Dir, "err", err)
+		return newError(http.StatusInternalServerError, CodeInternal,
+			"dlhelper could not open %s (%v); open it in your file manager", info.Dir, err)
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) removeJob(c echo.Context) error {

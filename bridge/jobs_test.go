@@ -342,3 +342,49 @@ func TestTenThousandFiles(t *testing.T) {
 		t.Errorf("message %q does not state the limit", msg)
 	}
 }
+
+// POST /v1/jobs/{id}/open shows the job's own folder: once it exists, with
+// the opener the app gives; a 501 naming the folder without one (dlhelper
+// serve); a 409 before anything was written; a 500 in words when the
+// opener fails; a 404 for an unknown job.
+func TestOpenShowsTheJobsFolder(t *testing.T) {
+	t.Parallel()
+	data := randomData(9, 10<<10)
+	srv := faultserver.New(t, data)
+	var opened []string
+	var openErr error
+	e := newEnv(t, withOptions(func(o *Options) {
+		o.OpenFolder = func(dir string) error { opened = append(opened, dir); return openErr }
+	}))
+	open := func(id string) result {
+		return e.do(req{method: http.MethodPost, path: "/v1/jobs/" + id + "/open", origin: selfOrigins(e.port)[0]})
+	}
+	j := e.addJob(jobJSON(srv.URL(), "a.zip"))
+	j = e.waitJob(j.ID, downloader.JobCompleted)
+	open(j.ID).want(t, http.StatusNoContent, "")
+	if len(opened) != 1 || opened[0] != j.Dir {
+		t.Fatalf("opened %q, want the job's folder %s once", opened, j.Dir)
+	}
+	if err := os.Rename(j.Dir, j.Dir+"-moved"); err != nil {
+		t.Fatal(err)
+	}
+	open(j.ID).want(t, http.StatusConflict, CodeConflict)
+	if err := os.Rename(j.Dir+"-moved", j.Dir); err != nil {
+		t.Fatal(err)
+	}
+	openErr = fmt.Errorf("xdg-open: not found")
+	r := open(j.ID)
+	r.want(t, http.StatusInternalServerError, CodeInternal)
+	if msg := r.apiErr().Message; !strings.Contains(msg, j.Dir) || !strings.Contains(msg, "open it in your file manager") {
+		t.Errorf("message %q, want the folder and what to do", msg)
+	}
+	open("nosuchjob").want(t, http.StatusNotFound, CodeNotFound)
+
+	headless := newEnv(t)
+	h := headless.addJob(jobJSON(srv.URL(), "a.zip"))
+	r = headless.do(req{method: http.MethodPost, path: "/v1/jobs/" + h.ID + "/open", origin: portal})
+	r.want(t, http.StatusNotImplemented, CodeNotImplemented)
+	if msg := r.apiErr().Message; !strings.Contains(msg, h.Dir) {
+		t.Errorf("message %q, want the job's folder", msg)
+	}
+}

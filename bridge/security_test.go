@@ -271,6 +271,7 @@ func TestEveryAPIEndpointNeedsTheToken(t *testing.T) {
 		{method: "POST", path: "/v1/jobs/x/resume"},
 		{method: "POST", path: "/v1/jobs/x/cancel"},
 		{method: "POST", path: "/v1/jobs/x/retry"},
+		{method: "POST", path: "/v1/jobs/x/open"},
 		{method: "PUT", path: "/v1/jobs/x/files/0/url", body: "{}"},
 		{method: "POST", path: "/v1/pause"},
 		{method: "POST", path: "/v1/resume"},

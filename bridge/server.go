@@ -61,6 +61,10 @@ type Options struct {
 	Logger *slog.Logger
 	// StatusFS holds the status page served at / (index.html at its root).
 	StatusFS fs.FS
+	// OpenFolder shows a folder in the user's file manager, for
+	// POST /v1/jobs/{id}/open. Nil where there is no desktop (dlhelper
+	// serve): that endpoint then answers 501 and the page shows the path.
+	OpenFolder func(dir string) error
 }
 
 // Server is the HTTP and WebSocket face of a Manager.
@@ -74,6 +78,7 @@ type Server struct {
 	origins map[string]bool // allowed Origin header values
 	urls    hostList
 	static  fs.FS
+	open    func(dir string) error
 	csp     string
 	e       *echo.Echo
 	wsUp    websocket.Upgrader
@@ -94,7 +99,7 @@ func New(o Options) *Server {
 	s := &Server{
 		m: o.Manager, log: o.Logger, version: o.Version, token: []byte(o.Token), port: o.Port,
 		hosts: map[string]bool{}, origins: map[string]bool{}, urls: newHostList(o.AllowedHosts),
-		static:    o.StatusFS,
+		static: o.StatusFS, open: o.OpenFolder,
 		writeWait: 10 * time.Second, pingPeriod: 20 * time.Second, pongWait: 60 * time.Second,
 	}
 	if s.log == nil {
@@ -161,6 +166,7 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/v1/jobs/:id/resume", s.jobAction(Manager.ResumeJob))
 	e.POST("/v1/jobs/:id/cancel", s.jobAction(Manager.CancelJob))
 	e.POST("/v1/jobs/:id/retry", s.jobAction(Manager.RetryJob))
+	e.POST("/v1/jobs/:id/open", s.openJobFolder)
 	e.PUT("/v1/jobs/:id/files/:index/url", s.setURL)
 	e.POST("/v1/pause", s.pauseAll)
 	e.POST("/v1/resume", s.resumeAll)

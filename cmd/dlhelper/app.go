@@ -169,7 +169,12 @@ func statusURL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port
 // runHelper runs the server, and the tray when there is a display, until
 // Quit or a signal, then shuts the server down.
 func runHelper(o appOptions, a appEnv) error {
-	srv, err := startServer(o.serve, a.log)
+	noTray := trayAvailable(o)
+	var openFolder func(string) error
+	if noTray == nil {
+		openFolder = a.open // the status page's "Open folder"
+	}
+	srv, err := startServer(o.serve, openFolder, a.log)
 	if err != nil {
 		return err
 	}
@@ -180,7 +185,7 @@ func runHelper(o appOptions, a appEnv) error {
 	for _, l := range o.links {
 		followLink(l, srv.port, a)
 	}
-	if err := trayAvailable(o); err != nil {
+	if err := noTray; err != nil {
 		a.log.Info("running headless, without a tray icon", "reason", err.Error())
 		<-ctx.Done()
 	} else {

@@ -47,6 +47,8 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 	bin := testenv.DlhelperBinary(t)
 	home := t.TempDir()
 	env := desktopEnv(t, home, display, bus)
+	opened := filepath.Join(home, "opened")
+	env = withRecordingOpener(t, env, opened)
 	state := filepath.Join(home, "state", "dlhelper")
 	logPath := filepath.Join(state, logName)
 	const size = 8 << 20
@@ -95,6 +97,12 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 	case <-again.ctx.Done():
 		t.Errorf("no notification came for the completed order")
 	}
+	// The status page's "Open folder": the desktop's opener gets the folder.
+	if code, body := appPost(t, port, token, "/v1/jobs/"+id+"/open"); code != http.StatusNoContent {
+		t.Errorf("POST /v1/jobs/%s/open: %d %s, want 204", id, code, body)
+	} else {
+		waitOpened(t, again, opened, done.Dir)
+	}
 	again.stop(t)
 
 	got, err := os.ReadFile(done.Files[0].Path)
@@ -114,8 +122,18 @@ func TestHeadlessWithoutADisplay(t *testing.T) {
 	home := t.TempDir()
 	state := filepath.Join(home, "state", "dlhelper")
 	p := startApp(t, testenv.DlhelperBinary(t), desktopEnv(t, home, "", ""))
-	p.ready(t, state)
+	port := p.ready(t, state)
 	waitAppLogged(t, p, filepath.Join(state, logName), "running headless, without a tray icon", 1)
+	token, err := bridge.LoadOrCreateToken(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHeldServer(t, []byte("data"))
+	id := appAddJob(t, port, token, srv.URL+"/chip-007.zip")
+	if code, body := appPost(t, port, token, "/v1/jobs/"+id+"/open"); code != http.StatusNotImplemented || !strings.Contains(body, "without a desktop") {
+		t.Errorf("headless POST /v1/jobs/%s/open: %d %s, want 501 saying there is no desktop", id, code, body)
+	}
+	srv.release()
 	p.stop(t)
 	if n := countAppLogged(t, filepath.Join(state, logName), "tray icon shown"); n != 0 {
 		t.Errorf("without a display the log says the tray icon was shown")
@@ -285,6 +303,60 @@ func appAddJob(t *testing.T, port int, token, url string) string {
 		t.Fatalf("POST /v1/jobs: %s %s", resp.Status, msg)
 	}
 	return info.ID
+}
+
+// appPost sends a POST without a body with the token and returns the
+// status and body of the answer.
+func appPost(t *testing.T, port int, token, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:"+strconv.Itoa(port)+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := helperClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// withRecordingOpener puts an xdg-open first on env's PATH that writes
+// what it was asked to open into the file record.
+func withRecordingOpener(t *testing.T, env []string, record string) []string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bin")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '" + record + "'\n"
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PATH=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// waitOpened waits until the recording opener was asked for want.
+func waitOpened(t *testing.T, p *appProc, record, want string) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(record); err == nil && strings.Contains(string(b), want+"\n") {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-p.ctx.Done():
+			b, _ := os.ReadFile(record)
+			t.Fatalf("the desktop's opener was not asked for %s; it got %q", want, b)
+		}
+	}
 }
 
 // appWaitJob polls the job until cond holds.

@@ -132,7 +132,7 @@ func runServe(args []string, _, stderr io.Writer) int {
 
 // serve runs the helper until ctx ends, then shuts it down in order.
 func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
-	srv, err := startServer(o, log)
+	srv, err := startServer(o, nil, log)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,8 @@ type server struct {
 // startServer listens, opens the state and starts serving. The Manager is
 // opened before the token is read or made, so that of two helpers started
 // on one state folder the second fails on the state's lock, not later.
-func startServer(o serveOptions, log *slog.Logger) (*server, error) {
+// openFolder, nil without a desktop, opens a job's folder for the page.
+func startServer(o serveOptions, openFolder func(dir string) error, log *slog.Logger) (*server, error) {
 	addr, tries := o.Addr, 1
 	if addr == "" {
 		addr, tries = "127.0.0.1:"+strconv.Itoa(bridge.DefaultPort), bridge.PortTries
@@ -184,7 +185,7 @@ func startServer(o serveOptions, log *slog.Logger) (*server, error) {
 	port := l.Addr().(*net.TCPAddr).Port
 	b := bridge.New(bridge.Options{
 		Manager: m, Token: token, AllowedOrigins: o.AllowOrigins, AllowedHosts: o.AllowHosts,
-		Port: port, Version: version, Logger: log, StatusFS: web.Status(),
+		Port: port, Version: version, Logger: log, StatusFS: web.Status(), OpenFolder: openFolder,
 	})
 	s := &server{
 		http: &http.Server{

@@ -361,8 +361,9 @@ async function run(fn) {
   }
 }
 
-// openFolder asks the helper to show the folder; a helper without that
-// endpoint gets the path shown and copied instead.
+// openFolder asks the helper to show the folder in the file manager; where
+// it cannot (no desktop: 501; no folder yet: 409; an older helper: 404),
+// the path is shown and copied instead.
 async function openFolder(job) {
   try {
     await helper.request("POST", `/v1/jobs/${encodeURIComponent(job.id)}/open`);
