@@ -161,17 +161,7 @@ func (s *store) putJob(j *jobRecord, files []fileRecord) error {
 // them to wake commits it. Nobody waits for company, as bbolt's Batch
 // does: on 2,000 small files its 2 ms window still made 1,200 commits,
 // and each finished file waited it out.
-func (s *store) putFile(jobID string, f fileRecord) error {
-	data, err := json.Marshal(&f)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.filling
-	b.records[string(fileKey(jobID, f.Index))] = data
-	return s.commitLocked(b)
-}
+func (s *store) putFile(jobID string, f fileRecord) error { return s.put(jobID, f, true) }
 
 // putFileLater writes one file record without waiting: it is committed
 // with the next commit, at most lazyDelay from now, or by close. A crash
@@ -181,14 +171,22 @@ func (s *store) putFile(jobID string, f fileRecord) error {
 // On 2,000 small files, waiting for a commit per finished file made
 // 1,040 commits, 2,080 fdatasyncs; finished files that do not wait make
 // about one commit per lazyDelay.
-func (s *store) putFileLater(jobID string, f fileRecord) error {
+func (s *store) putFileLater(jobID string, f fileRecord) error { return s.put(jobID, f, false) }
+
+// put adds f to the batch being filled and commits it, or with wait false,
+// makes sure a commit comes within lazyDelay.
+func (s *store) put(jobID string, f fileRecord, wait bool) error {
 	data, err := json.Marshal(&f)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.filling.records[string(fileKey(jobID, f.Index))] = data
+	b := s.filling
+	b.records[string(fileKey(jobID, f.Index))] = data
+	if wait {
+		return s.commitLocked(b)
+	}
 	if s.lazy == nil && !s.closed {
 		s.lazy = time.AfterFunc(s.lazyDelay, s.commitLater)
 	}
