@@ -170,7 +170,7 @@ func readJobFile(o getOptions, stdin io.Reader) (downloader.JobSpec, error) {
 		data, err = os.ReadFile(o.job)
 	}
 	if err != nil {
-		return downloader.JobSpec{}, fmt.Errorf("cannot read the job file: %w", err)
+		return downloader.JobSpec{}, fmt.Errorf("cannot read the job file (%v); check its path", err)
 	}
 	spec, err := bridge.DecodeJob(data)
 	if err != nil {
