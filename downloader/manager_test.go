@@ -15,11 +15,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"dlhelper/internal/faultserver"
+	"dlhelper/internal/testenv"
 )
 
 func TestAJobWithAMissingFileCompletesTheOthers(t *testing.T) {
 	t.Parallel()
-	data := randomData(3, 200<<10)
+	data := testenv.RandomData(3, 200<<10)
 	good := faultserver.New(t, data)
 	gone := faultserver.New(t, data, faultserver.StatusStatic(404))
 	m := newTestManager(t, testConfig(t))
@@ -41,7 +42,7 @@ func TestAJobWithAMissingFileCompletesTheOthers(t *testing.T) {
 
 func TestSameNamesGetANumber(t *testing.T) {
 	t.Parallel()
-	data := randomData(4, 1000)
+	data := testenv.RandomData(4, 1000)
 	srv := faultserver.New(t, data)
 	cfg := testConfig(t)
 	if err := os.WriteFile(filepath.Join(cfg.Root, "a.zip"), []byte("mine"), 0o644); err != nil {
@@ -94,7 +95,7 @@ func TestAddRefusesBadJobs(t *testing.T) {
 
 func TestResumeAfterRestartFetchesOnlyWhatIsMissing(t *testing.T) {
 	t.Parallel()
-	data := randomData(5, 8<<20)
+	data := testenv.RandomData(5, 8<<20)
 	srv := faultserver.New(t, data, faultserver.RateLimit(4<<20))
 	cfg := testConfig(t)
 	m, err := New(cfg)
@@ -130,7 +131,7 @@ func TestResumeAfterRestartFetchesOnlyWhatIsMissing(t *testing.T) {
 
 func TestAPartDeletedAtRestStartsTheFileOver(t *testing.T) {
 	t.Parallel()
-	data := randomData(6, 4<<20)
+	data := testenv.RandomData(6, 4<<20)
 	srv := faultserver.New(t, data, faultserver.RateLimit(4<<20))
 	cfg := testConfig(t)
 	m, err := New(cfg)
@@ -154,7 +155,7 @@ func TestAPartDeletedAtRestStartsTheFileOver(t *testing.T) {
 
 func TestAPartDeletedWhileDownloadingStopsTheFileAndRetryRecovers(t *testing.T) {
 	t.Parallel()
-	data := randomData(7, 4<<20)
+	data := testenv.RandomData(7, 4<<20)
 	srv := faultserver.New(t, data, faultserver.RateLimit(2<<20))
 	m := newTestManager(t, testConfig(t))
 	sub := m.Subscribe()
@@ -179,7 +180,7 @@ func TestAPartDeletedWhileDownloadingStopsTheFileAndRetryRecovers(t *testing.T) 
 
 func TestAnExpiredURLKeepsItsBytesAndContinuesWithANewOne(t *testing.T) {
 	t.Parallel()
-	data := randomData(8, 3<<20)
+	data := testenv.RandomData(8, 3<<20)
 	// Resets make every answer short, so the URL expires with bytes on disk.
 	srv := faultserver.New(t, data, faultserver.ExpireAfter(3), faultserver.ResetAfterBytes(512<<10))
 	cfg := testConfig(t)
@@ -211,7 +212,7 @@ func TestAnExpiredURLKeepsItsBytesAndContinuesWithANewOne(t *testing.T) {
 
 func TestPauseResumeCancelAndRemove(t *testing.T) {
 	t.Parallel()
-	data := randomData(9, 4<<20)
+	data := testenv.RandomData(9, 4<<20)
 	srv := faultserver.New(t, data, faultserver.RateLimit(2<<20))
 	m := newTestManager(t, testConfig(t))
 	sub := m.Subscribe()
@@ -253,7 +254,7 @@ func TestPauseResumeCancelAndRemove(t *testing.T) {
 
 func TestPauseAllAndResumeAll(t *testing.T) {
 	t.Parallel()
-	data := randomData(10, 2<<20)
+	data := testenv.RandomData(10, 2<<20)
 	srv := faultserver.New(t, data, faultserver.RateLimit(1<<20))
 	m := newTestManager(t, testConfig(t))
 	sub := m.Subscribe()
@@ -279,7 +280,7 @@ func TestPauseAllAndResumeAll(t *testing.T) {
 
 func TestConnectionsPerHostAreCapped(t *testing.T) {
 	t.Parallel()
-	data := randomData(11, 4<<20)
+	data := testenv.RandomData(11, 4<<20)
 	srv := faultserver.New(t, data, faultserver.RateLimit(8<<20))
 	cfg := testConfig(t)
 	cfg.MaxConnsPerHost = 3
@@ -300,7 +301,7 @@ func TestConnectionsPerHostAreCapped(t *testing.T) {
 
 func TestSequentialModeFetchesInOrderOverOneConnection(t *testing.T) {
 	t.Parallel()
-	data := randomData(12, 1<<20+5)
+	data := testenv.RandomData(12, 1<<20+5)
 	srv := faultserver.New(t, data, faultserver.ResetAfterBytes(200<<10), faultserver.ResetTimes(3))
 	cfg := testConfig(t)
 	ct := withCounting(&cfg)
@@ -327,7 +328,7 @@ func TestSequentialModeFetchesInOrderOverOneConnection(t *testing.T) {
 
 func TestLargeFilesUseManyConnections(t *testing.T) {
 	t.Parallel()
-	data := randomData(13, 8<<20)
+	data := testenv.RandomData(13, 8<<20)
 	srv := faultserver.New(t, data, faultserver.RateLimit(16<<20))
 	cfg := testConfig(t)
 	ct := withCounting(&cfg)
@@ -361,7 +362,7 @@ func TestACompletedFileWhoseRenameDidNotHappenIsRenamedAtStart(t *testing.T) {
 	for _, damaged := range []bool{false, true} {
 		t.Run(fmt.Sprintf("damaged=%v", damaged), func(t *testing.T) {
 			t.Parallel()
-			data := randomData(21, 3<<20)
+			data := testenv.RandomData(21, 3<<20)
 			srv := faultserver.New(t, data)
 			cfg := testConfig(t)
 			m, err := New(cfg)
@@ -428,7 +429,7 @@ func TestACompletedFileWhoseRenameDidNotHappenIsRenamedAtStart(t *testing.T) {
 // the records that would redo a lost rename still exist.
 func TestRemoveJobSyncsTheFolderOfCompletedFilesFirst(t *testing.T) {
 	t.Parallel()
-	srv := faultserver.New(t, randomData(31, 100<<10))
+	srv := faultserver.New(t, testenv.RandomData(31, 100<<10))
 	m := newTestManager(t, testConfig(t))
 	var synced []string
 	m.syncFolder = func(dir string) error {
@@ -463,7 +464,7 @@ func TestRemoveJobSyncsTheFolderOfCompletedFilesFirst(t *testing.T) {
 // MaxActiveFiles wait on the disk without a slot.
 func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 	t.Parallel()
-	data := randomData(21, 100<<10)
+	data := testenv.RandomData(21, 100<<10)
 	srv := faultserver.New(t, data)
 	cfg := testConfig(t)
 	cfg.Settings.MaxActiveFiles = 1
@@ -511,20 +512,30 @@ func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 	}
 }
 
-// Files that finish within one checkpoint interval do not wait for their
-// completed record's commit: an order of them makes no commit while it
-// runs, and Close stores every record.
-func TestSmallFilesDoNotWaitForACommitEach(t *testing.T) {
-	t.Parallel()
-	data := randomData(31, 10<<10)
-	srv := faultserver.New(t, data)
-	cfg := testConfig(t)
+// newHeldCommitsManager opens a Manager on cfg whose files never
+// checkpoint and whose completed records wait for Close to be committed
+// (in the test's time), so what a crash would lose stays uncommitted.
+// The caller closes it.
+func newHeldCommitsManager(t *testing.T, cfg Config) *Manager {
+	t.Helper()
 	cfg.CheckpointInterval = time.Hour
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.store.lazyDelay = time.Hour
+	return m
+}
+
+// Files that finish within one checkpoint interval do not wait for their
+// completed record's commit: an order of them makes no commit while it
+// runs, and Close stores every record.
+func TestSmallFilesDoNotWaitForACommitEach(t *testing.T) {
+	t.Parallel()
+	data := testenv.RandomData(31, 10<<10)
+	srv := faultserver.New(t, data)
+	cfg := testConfig(t)
+	m := newHeldCommitsManager(t, cfg)
 	var commits atomic.Int64
 	m.store.beforeCommit = func(int) { commits.Add(1) }
 	var files []FileSpec
@@ -563,15 +574,10 @@ func TestAFileRenamedBeforeACrashIsNotDuplicated(t *testing.T) {
 	for _, foreign := range []bool{false, true} {
 		t.Run(fmt.Sprintf("foreign=%v", foreign), func(t *testing.T) {
 			t.Parallel()
-			data := randomData(32, 50<<10)
+			data := testenv.RandomData(32, 50<<10)
 			srv := faultserver.New(t, data)
 			cfg := testConfig(t)
-			cfg.CheckpointInterval = time.Hour
-			m, err := New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m.store.lazyDelay = time.Hour
+			m := newHeldCommitsManager(t, cfg)
 			first := runJob(t, m, JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
 			if first.State != JobCompleted {
 				t.Fatalf("job ended %s", first.State)
@@ -587,7 +593,7 @@ func TestAFileRenamedBeforeACrashIsNotDuplicated(t *testing.T) {
 			path := first.Files[0].Path
 			want := data
 			if foreign {
-				want = randomData(33, len(data))
+				want = testenv.RandomData(33, len(data))
 				if err := os.WriteFile(path, want, 0o644); err != nil {
 					t.Fatal(err)
 				}

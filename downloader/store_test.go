@@ -79,20 +79,9 @@ func TestLaterRecordsShareOneCommitAndCloseWritesThem(t *testing.T) {
 	if len(batches) != 0 {
 		t.Fatalf("commits of %v records before close, want none", batches)
 	}
-	if err := st.close(); err != nil {
-		t.Fatal(err)
-	}
+	files := closeAndLoad(t, st, dir)
 	if len(batches) != 1 || batches[0] != records {
 		t.Errorf("commits of %v records, want [%d]", batches, records)
-	}
-	st, err = openStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.close()
-	_, files, err := st.load()
-	if err != nil {
-		t.Fatal(err)
 	}
 	if got := len(files["job"]); got != records {
 		t.Errorf("%d records stored, want %d", got, records)
@@ -136,10 +125,20 @@ func TestDeleteJobDropsItsWaitingRecords(t *testing.T) {
 	if err := st.deleteJob("gone"); err != nil {
 		t.Fatal(err)
 	}
+	files := closeAndLoad(t, st, dir)
+	if len(files["gone"]) != 0 || len(files["kept"]) != 1 {
+		t.Errorf("records after deleting job gone: %d of it, %d of kept; want 0 and 1", len(files["gone"]), len(files["kept"]))
+	}
+}
+
+// closeAndLoad closes st, opens the store in dir again and returns the
+// file records it holds, by job.
+func closeAndLoad(t *testing.T, st *store, dir string) map[string][]fileRecord {
+	t.Helper()
 	if err := st.close(); err != nil {
 		t.Fatal(err)
 	}
-	st, err = openStore(dir)
+	st, err := openStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +147,5 @@ func TestDeleteJobDropsItsWaitingRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files["gone"]) != 0 || len(files["kept"]) != 1 {
-		t.Errorf("records after deleting job gone: %d of it, %d of kept; want 0 and 1", len(files["gone"]), len(files["kept"]))
-	}
+	return files
 }

@@ -38,28 +38,9 @@ func TestGetSurvivesKill9(t *testing.T) {
 	const kills = 5
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	for i := range kills {
-		cmd := exec.Command(bin, args...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
 		// Kill once this run has moved a random 3-5 MiB, by the server's
 		// count, so the points fall anywhere in the file.
-		target := srv.BytesSent() + int64(3<<20+rng.IntN(2<<20))
-		for srv.BytesSent() < target {
-			select {
-			case <-exited:
-				t.Fatalf("run %d exited before it was killed: %s", i, stderr.String())
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatalf("kill %d: %v", i, err)
-		}
-		<-exited
+		killAfter(t, bin, args, srv, int64(3<<20+rng.IntN(2<<20)))
 		if _, err := os.Stat(filepath.Join(dir, "object.bin")); err == nil {
 			t.Fatalf("after kill %d the file has its final name before it is complete", i)
 		}
@@ -85,6 +66,31 @@ func TestGetSurvivesKill9(t *testing.T) {
 	} else {
 		t.Logf("server sent %d bytes for %d (%.1f%% overhead over %d kills)", sent, size, 100*float64(sent-size)/size, kills)
 	}
+}
+
+// killAfter runs bin with args and kills it with SIGKILL once srv has
+// sent it more bytes; a run that exits by itself first fails the test.
+func killAfter(t *testing.T, bin string, args []string, srv *faultserver.Server, more int64) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	for target := srv.BytesSent() + more; srv.BytesSent() < target; {
+		select {
+		case <-exited:
+			t.Fatalf("dlhelper %s exited before it was killed: %s", args[0], stderr.String())
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	<-exited
 }
 
 func TestGetFailsWithAOneLineReason(t *testing.T) {
@@ -295,26 +301,7 @@ func TestGetOfManySmallFilesSurvivesKill9(t *testing.T) {
 	const kills = 3
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	for i := range kills {
-		cmd := exec.Command(bin, args...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		target := srv.BytesSent() + int64(512<<10+rng.IntN(1<<20))
-		for srv.BytesSent() < target {
-			select {
-			case <-exited:
-				t.Fatalf("run %d exited before it was killed: %s", i, stderr.String())
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatalf("kill %d: %v", i, err)
-		}
-		<-exited
+		killAfter(t, bin, args, srv, int64(512<<10+rng.IntN(1<<20)))
 		t.Logf("after kill %d: %d files whole", i, checkFinalFiles(fmt.Sprintf("after kill %d", i)))
 	}
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
