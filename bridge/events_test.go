@@ -16,11 +16,12 @@ import (
 
 	"dlhelper/downloader"
 	"dlhelper/internal/faultserver"
+	"dlhelper/internal/testenv"
 )
 
 func TestEventStreamFollowsAJob(t *testing.T) {
 	t.Parallel()
-	data := randomData(4, 512<<10)
+	data := testenv.RandomData(4, 512<<10)
 	srv := faultserver.New(t, data, faultserver.RateLimit(2<<20))
 	e := newEnv(t)
 	ws, snap := e.dial(originHeader(portal))
@@ -207,7 +208,7 @@ func TestBadClientMessagesGetErrors(t *testing.T) {
 // API carry on.
 func TestSlowReaderIsDropped(t *testing.T) {
 	t.Parallel()
-	srv := faultserver.New(t, randomData(5, 1<<10))
+	srv := faultserver.New(t, testenv.RandomData(5, 1<<10))
 	e := newEnv(t,
 		withServer(func(s *Server) { s.writeWait = 300 * time.Millisecond }),
 		envOption{listener: smallSendBuffers})

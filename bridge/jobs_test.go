@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,17 +13,12 @@ import (
 
 	"dlhelper/downloader"
 	"dlhelper/internal/faultserver"
+	"dlhelper/internal/testenv"
 )
-
-func randomData(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}).Read(b)
-	return b
-}
 
 func TestJobIsAddedListedDownloadedAndRemoved(t *testing.T) {
 	t.Parallel()
-	data := randomData(1, 300<<10)
+	data := testenv.RandomData(1, 300<<10)
 	srv := faultserver.New(t, data)
 	e := newEnv(t)
 
@@ -81,7 +75,7 @@ func TestJobIsAddedListedDownloadedAndRemoved(t *testing.T) {
 // the test acts on it.
 func slowJob(t *testing.T, e *env) downloader.JobInfo {
 	t.Helper()
-	srv := faultserver.New(t, randomData(2, 4<<20), faultserver.RateLimit(64<<10))
+	srv := faultserver.New(t, testenv.RandomData(2, 4<<20), faultserver.RateLimit(64<<10))
 	j := e.addJob(jobJSON(srv.URL(), "slow.bin"))
 	e.waitJob(j.ID, downloader.JobRunning)
 	return j
@@ -145,7 +139,7 @@ func TestRemoveWithFilesDeletesPartialData(t *testing.T) {
 
 func TestFreshURLForAnExpiredFile(t *testing.T) {
 	t.Parallel()
-	data := randomData(3, 1<<20)
+	data := testenv.RandomData(3, 1<<20)
 	srv := faultserver.New(t, data, faultserver.ExpireAfter(1))
 	e := newEnv(t)
 	ws, _ := e.dial(originHeader(portal))
@@ -349,7 +343,7 @@ func TestTenThousandFiles(t *testing.T) {
 // opener fails; a 404 for an unknown job.
 func TestOpenShowsTheJobsFolder(t *testing.T) {
 	t.Parallel()
-	data := randomData(9, 10<<10)
+	data := testenv.RandomData(9, 10<<10)
 	srv := faultserver.New(t, data)
 	var opened []string
 	var openErr error

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"dlhelper/internal/faultserver"
+	"dlhelper/internal/testenv"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes for the test. Mounting needs
@@ -34,8 +35,8 @@ func remount(t *testing.T, dir, opts string) {
 
 func TestADiskFullStopsTheFileAndResumeFinishesOnceThereIsRoom(t *testing.T) {
 	t.Parallel()
-	small := randomData(20, 256<<10)
-	big := randomData(21, 3<<20)
+	small := testenv.RandomData(20, 256<<10)
+	big := testenv.RandomData(21, 3<<20)
 	srvSmall, srvBig := faultserver.New(t, small), faultserver.New(t, big)
 	cfg := testConfig(t)
 	cfg.Root = mountTmpfs(t, "2m")
@@ -63,7 +64,7 @@ func TestADiskFullStopsTheFileAndResumeFinishesOnceThereIsRoom(t *testing.T) {
 
 func TestAReadOnlyFolderStopsTheFileWithAClearError(t *testing.T) {
 	t.Parallel()
-	data := randomData(22, 100<<10)
+	data := testenv.RandomData(22, 100<<10)
 	srv := faultserver.New(t, data)
 	cfg := testConfig(t)
 	cfg.Root = mountTmpfs(t, "4m")

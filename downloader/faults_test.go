@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"dlhelper/internal/faultserver"
+	"dlhelper/internal/testenv"
 )
 
 // TestFaults runs one file through a server that misbehaves in one way and
@@ -17,8 +18,8 @@ import (
 // error a user should read.
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	data := randomData(1, 3<<20+4321)
-	other := randomData(2, 2<<20+17)
+	data := testenv.RandomData(1, 3<<20+4321)
+	other := testenv.RandomData(2, 2<<20+17)
 	tests := []struct {
 		name     string
 		opts     []faultserver.Option

@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"sync"
@@ -41,12 +40,6 @@ func newTestManager(t *testing.T, cfg Config) *Manager {
 	}
 	t.Cleanup(func() { m.Close() })
 	return m
-}
-
-func randomData(seed uint64, n int) []byte {
-	b := make([]byte, n)
-	rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}).Read(b)
-	return b
 }
 
 // runJob adds spec and waits until the job no longer moves by itself.

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"dlhelper/internal/testenv"
 )
 
 // newHashingTransfer is a transfer over a .part that will hold data, with
@@ -39,7 +41,7 @@ func write(t *testing.T, tr *transfer, data []byte, s span) {
 
 func TestCatchUpHashesWhatOtherConnectionsWroteUpToTheFirstGap(t *testing.T) {
 	t.Parallel()
-	data := randomData(7, 1<<20)
+	data := testenv.RandomData(7, 1<<20)
 	tr := newHashingTransfer(t, data)
 	ctx := context.Background()
 
@@ -82,7 +84,7 @@ func TestCatchUpHashesWhatOtherConnectionsWroteUpToTheFirstGap(t *testing.T) {
 
 func TestAStoppedCatchUpCountsOnlyWhatItHashed(t *testing.T) {
 	t.Parallel()
-	data := randomData(8, 256<<10)
+	data := testenv.RandomData(8, 256<<10)
 	tr := newHashingTransfer(t, data)
 	write(t, tr, data, span{0, int64(len(data))})
 	tr.done = spans{{0, int64(len(data))}}
@@ -100,7 +102,7 @@ func TestAStoppedCatchUpCountsOnlyWhatItHashed(t *testing.T) {
 
 func TestCatchUpFailsOnAPartShorterThanWhatWasWritten(t *testing.T) {
 	t.Parallel()
-	data := randomData(9, 256<<10)
+	data := testenv.RandomData(9, 256<<10)
 	tr := newHashingTransfer(t, data)
 	write(t, tr, data, span{0, 100 << 10})
 	tr.done = spans{{0, 200 << 10}} // the record claims more than the disk holds
@@ -118,7 +120,7 @@ func TestCatchUpFailsOnAPartShorterThanWhatWasWritten(t *testing.T) {
 // time from the server's last byte to the completed file: what
 // verification adds once the download itself is over.
 func BenchmarkVerifiedDownload(b *testing.B) {
-	data := randomData(10, 256<<20)
+	data := testenv.RandomData(10, 256<<20)
 	sum := sha256.Sum256(data)
 	link := rate.NewLimiter(200e6, bufSize)
 	var lastByte atomic.Int64
@@ -187,7 +189,7 @@ func (w *throttled) Write(p []byte) (int, error) {
 // after the last byte.
 func TestTheDigestsFollowTheDownload(t *testing.T) {
 	t.Parallel()
-	data := randomData(11, 4<<20)
+	data := testenv.RandomData(11, 4<<20)
 	sum := sha256.Sum256(data)
 	release := make(chan struct{})
 	var mu sync.Mutex
