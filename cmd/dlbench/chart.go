@@ -12,7 +12,7 @@ import (
 // times, and one shared axis would flatten the short workloads into slivers.
 const (
 	chartWidth  = 820
-	plotLeft    = 96  // bars start here; contender names sit left of it
+	plotLeft    = 136 // bars start here; contender names sit left of it
 	plotRight   = 640 // the end of each panel's axis; value labels go beyond
 	barHeight   = 20
 	barGap      = 7

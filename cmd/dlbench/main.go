@@ -51,7 +51,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dlbench: %v\n", err)
 		return 2
 	}
-	rep, err := bench(ctx, o, stderr)
+	var rep *report
+	if o.render != "" {
+		rep, err = readReport(o.render)
+	} else {
+		rep, err = bench(ctx, o, stderr)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "dlbench: %v\n", err)
 		return 1

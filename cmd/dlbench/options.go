@@ -19,6 +19,7 @@ type options struct {
 	work           string   // folder for MinIO's data and the downloads; "" is a temp folder
 	dlhelper       string   // a prebuilt dlhelper; "" builds ./cmd/dlhelper
 	baseline       string   // a second dlhelper, run in the same rounds as "baseline"; "" is none
+	render         string   // a results.json to draw the report of again, measuring nothing
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -35,6 +36,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.work, "work", "", "folder for MinIO's data and the downloads, on the disk to measure (default: a temporary folder)")
 	fs.StringVar(&o.dlhelper, "dlhelper", "", "a dlhelper binary to measure (default: build ./cmd/dlhelper of this module)")
 	fs.StringVar(&o.baseline, "baseline", "", "a second dlhelper binary, measured in the same rounds as the contender \"baseline\", to see what a change buys")
+	fs.StringVar(&o.render, "render", "", "write results.md and chart.svg into --out again from this results.json, without measuring anything")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: dlbench [flags]\n\nBenchmarks dlhelper get against aria2c and curl on a local MinIO.\n\nFlags:")
 		fs.PrintDefaults()

@@ -95,6 +95,19 @@ func writeReport(dir string, r *report) error {
 	return nil
 }
 
+// readReport reads a results.json that writeReport wrote.
+func readReport(path string) (*report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the results to render: %w", err)
+	}
+	var r report
+	if err := json.Unmarshal(data, &r); err != nil || len(r.Results) == 0 {
+		return nil, fmt.Errorf("%s is not a results.json written by dlbench (%v); give the one in a --out folder", path, err)
+	}
+	return &r, nil
+}
+
 // markdown is the results table with a paragraph saying how it was made.
 func markdown(r *report) string {
 	var b strings.Builder

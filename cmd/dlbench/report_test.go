@@ -10,7 +10,8 @@ import (
 func TestContenderArgs(t *testing.T) {
 	t.Parallel()
 	one := task{dir: "/d", scratch: t.TempDir(), urls: []string{"http://h/b/a.bin?X=1&Y=2"}, names: []string{"a.bin"}}
-	many := task{dir: "/d", scratch: t.TempDir(), urls: []string{"http://h/1?s=1", "http://h/2?s=2"}, names: []string{"one.zip", "two.zip"}}
+	many := task{dir: "/d", scratch: t.TempDir(), urls: []string{"http://h/1?s=1", "http://h/2?s=2"}, names: []string{"one.zip", "two.zip"},
+		sha256s: []string{strings.Repeat("1", 64), strings.Repeat("2", 64)}}
 
 	if got, _ := curlArgs(one); strings.Join(got, " ") != "-q -sSf -o /d/a.bin http://h/b/a.bin?X=1&Y=2" {
 		t.Errorf("curl, one URL: %q", got)
@@ -21,6 +22,9 @@ func TestContenderArgs(t *testing.T) {
 	if got, _ := dlhelperArgs(many); strings.Join(got[:2], " ") != "get --quiet" || got[len(got)-1] != "http://h/2?s=2" {
 		t.Errorf("dlhelper: %q", got)
 	}
+	if got, _ := dlhelperJobArgs(many); strings.Join(got[len(got)-2:], " ") != "--job "+filepath.Join(many.scratch, "job.json") {
+		t.Errorf("dlhelper-sha256: %q", got)
+	}
 	if _, err := curlArgs(many); err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +34,8 @@ func TestContenderArgs(t *testing.T) {
 	files := map[string]string{
 		"curl.cfg":    "url = \"http://h/1?s=1\"\noutput = \"/d/one.zip\"\nurl = \"http://h/2?s=2\"\noutput = \"/d/two.zip\"\n",
 		"aria2c.list": "http://h/1?s=1\n  out=one.zip\nhttp://h/2?s=2\n  out=two.zip\n",
+		"job.json": `{"name":"dlbench","files":[{"url":"http://h/1?s=1","name":"one.zip","sha256":"` + strings.Repeat("1", 64) +
+			`"},{"url":"http://h/2?s=2","name":"two.zip","sha256":"` + strings.Repeat("2", 64) + `"}]}`,
 	}
 	for name, want := range files {
 		b, err := os.ReadFile(filepath.Join(many.scratch, name))
@@ -124,6 +130,50 @@ func TestShortVersionIsTheNumberAlone(t *testing.T) {
 	} {
 		if got := shortVersion(contender{Name: tc.name, Version: tc.version}); got != tc.want {
 			t.Errorf("shortVersion(%s, %q) = %q, want %q", tc.name, tc.version, got, tc.want)
+		}
+	}
+}
+
+// --render draws the report of a saved results.json again, the same as
+// when it was measured, and refuses a file that is not one.
+func TestRenderRedrawsASavedReport(t *testing.T) {
+	t.Parallel()
+	r := &report{
+		Settings:   settings{Rounds: 1, Scale: 1},
+		Contenders: []contender{{Name: "dlhelper-sha256", Version: "dlhelper 875bf90"}},
+		Workloads:  []workload{{Name: "small", Title: "2 × 64 KiB", Files: 2, TotalBytes: 2 << 16}},
+		Results: []result{{Workload: "small", Contender: "dlhelper-sha256", ValidRuns: 1, SHA256OK: true, MedianWallS: 1.25,
+			Runs: []runResult{{Round: 1, SHA256OK: true}}}},
+	}
+	measured, redrawn := t.TempDir(), t.TempDir()
+	if err := writeReport(measured, r); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	if code := run(t.Context(), []string{"--render", filepath.Join(measured, "results.json"), "--out", redrawn}, &stdout, &stderr); code != 0 {
+		t.Fatalf("--render exited %d: %s", code, stderr.String())
+	}
+	for _, name := range []string{"results.md", "chart.svg"} {
+		want, _ := os.ReadFile(filepath.Join(measured, name))
+		got, err := os.ReadFile(filepath.Join(redrawn, name))
+		if err != nil || string(got) != string(want) || len(want) == 0 {
+			t.Errorf("%s drawn again differs from the one measured (%v)", name, err)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "results.json")
+	os.WriteFile(bad, []byte(`{"results": []}`), 0o644)
+	stderr.Reset()
+	if code := run(t.Context(), []string{"--render", bad, "--out", t.TempDir()}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "is not a results.json written by dlbench") {
+		t.Errorf("--render of an empty report: exit %d, %q", code, stderr.String())
+	}
+}
+
+// Every contender's name fits left of the bars, at DejaVu Sans 12 px
+// (at most 7.5 px a character for these names).
+func TestEveryContenderNameFitsLeftOfTheBars(t *testing.T) {
+	for _, name := range append([]string{baseline}, contenderNames...) {
+		if width := 7.5 * float64(len(name)); plotLeft-8-width < 10 {
+			t.Errorf("%q is about %.0f px wide, more than the %d px left of the bars", name, width, plotLeft-18)
 		}
 	}
 }
