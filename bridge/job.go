@@ -71,8 +71,10 @@ func decodeJob(data []byte, hosts hostList) (downloader.JobSpec, error) {
 // error is the sentence a 400 answer would carry.
 func DecodeJob(data []byte) (downloader.JobSpec, error) {
 	spec, err := decodeJob(data, nil)
-	if ae, ok := err.(*apiError); ok {
-		return spec, errors.New(ae.Message)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		// The messages speak of an HTTP body; here the job is a file.
+		return spec, errors.New(strings.ReplaceAll(ae.Message, "the request body", "the job"))
 	}
 	return spec, err
 }

@@ -180,7 +180,7 @@ func TestGetRefusesABadJobFileSayingWhy(t *testing.T) {
 		want string
 		code int
 	}{
-		{"not JSON", nil, `{"name": "x",`, "is not a job dlhelper can take", 1},
+		{"not JSON", nil, `{"name": "x",`, "is not a job dlhelper can take (see the JSON of POST /v1/jobs in bridge/API.md): the job ends in the middle of a JSON value", 1},
 		{"name leaves the folder", nil, `{"name":"x","files":[{"url":"http://127.0.0.1:1/a","name":"../a"}]}`, `files[0] ("../a"): name`, 1},
 		{"unknown field", nil, `{"name":"x","files":[{"URL":"http://127.0.0.1:1/a","name":"a"}]}`, "unknown field", 1},
 		{"bad checksum", nil, `{"name":"x","files":[{"url":"http://127.0.0.1:1/a","name":"a","sha256":"xyz"}]}`, "sha256: must be 64 hex digits", 1},
