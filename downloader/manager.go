@@ -83,6 +83,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	st.log = cfg.Logger
+	// A completed record trails its file by less than a checkpoint
+	// interval, the most a crash may cost (see finalize).
+	st.lazyDelay = min(st.lazyDelay, cfg.CheckpointInterval)
 	ctx, stop := context.WithCancel(context.Background())
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(), syncFolder: syncDir,

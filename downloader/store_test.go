@@ -149,3 +149,23 @@ func closeAndLoad(t *testing.T, st *store, dir string) map[string][]fileRecord {
 	}
 	return files
 }
+
+// A completed record never trails its file by more than a checkpoint
+// interval, the most a crash may cost.
+func TestLaterRecordsWaitNoLongerThanACheckpoint(t *testing.T) {
+	for _, tc := range []struct{ checkpoint, want time.Duration }{
+		{0, lazyCommitDelay}, // the default, 2 s
+		{50 * time.Millisecond, 50 * time.Millisecond},
+	} {
+		cfg := testConfig(t)
+		cfg.CheckpointInterval = tc.checkpoint
+		m, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.store.lazyDelay; got != tc.want {
+			t.Errorf("checkpoint interval %v: records wait up to %v, want %v", tc.checkpoint, got, tc.want)
+		}
+		m.Close()
+	}
+}
