@@ -621,3 +621,25 @@ func TestAFileRenamedBeforeACrashIsNotDuplicated(t *testing.T) {
 		})
 	}
 }
+
+// A file the probe fetches whole is one piece, written in order and
+// synced by finalize: no checkpoint commits it on the way, however slowly
+// it comes. (A crash loses that piece, as it loses any piece in flight.)
+func TestAFileOfOnePieceIsNotCheckpointed(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t) // 64 KiB pieces, a checkpoint every 50 ms
+	data := testenv.RandomData(41, int(cfg.MinPiece)-1000)
+	srv := faultserver.New(t, data, faultserver.RateLimit(200<<10)) // about 0.3 s
+	m := newTestManager(t, cfg)
+	m.store.lazyDelay = time.Hour // the completed record is not counted
+	var commits atomic.Int64
+	m.store.beforeCommit = func(int) { commits.Add(1) }
+	j := runJob(t, m, JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "one.bin"}}})
+	if j.State != JobCompleted {
+		t.Fatalf("job ended %s", j.State)
+	}
+	assertFile(t, j.Files[0].Path, data)
+	if n := commits.Load(); n != 0 {
+		t.Errorf("%d commits while a one-piece file downloaded, want none", n)
+	}
+}
