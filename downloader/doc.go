@@ -24,10 +24,11 @@
 // Progress is durable and honest: the .part file is fsynced before the record
 // that claims its bytes is committed to the state database (bbolt). After a
 // crash a file resumes and fetches again at most the bytes that were in flight.
-// The one record that may trail is the "completed" record of a file that
-// finished within one checkpoint interval: it joins the next commit instead of
-// waiting for its own, and after a crash that file is fetched again, finds its
-// own copy under its final name and replaces it.
+// A file of one piece (MinPiece, 1 MiB, or less) is such a piece until its
+// "completed" record is committed: it is not checkpointed, its record joins
+// the next commit (within 100 ms) instead of waiting for its own, and after a
+// crash before that the file is fetched again, finds its own copy under its
+// final name and replaces it.
 // A restarted Manager resumes every unfinished job by itself.
 //
 // When every range is in, the file is verified (size, and the SHA-256 or MD5

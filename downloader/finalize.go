@@ -43,18 +43,16 @@ func (t *transfer) finalize() error {
 	// that guarantee, so RemoveJob syncs the folders first. A sync per
 	// file was a quarter of the fsyncs on an order of small files.
 	//
-	// A file whose stored record claims no bytes (it finished within one
-	// checkpoint interval) does not wait for that record's commit. A crash
-	// before the commit costs what a crash always costs, the bytes since
-	// the last checkpoint: the file is fetched again, finds its own copy
-	// under the final name (sameContent above) and replaces it. On small
-	// files the wait was two fdatasyncs a file, most of a commit each.
-	t.m.mu.Lock()
-	lazy := len(t.f.rec.Done) == 0 // record() changes it only to save it
-	t.m.mu.Unlock()
+	// A file of one piece does not wait for that record's commit: until
+	// the commit, within lazyCommitDelay, it counts as a piece in flight.
+	// A crash before the commit loses it as it would lose any such piece:
+	// the file is fetched again, finds its own copy under the final name
+	// (sameContent above) and replaces it. On small files the wait was two
+	// fdatasyncs a file, most of a commit each. A larger file waits: the
+	// commit is nothing next to fetching it again.
 	t.path = final
 	t.record(spans{{0, t.size}})
-	t.m.saveFileAs(t.f, FileCompleted, lazy)
+	t.m.saveFileAs(t.f, FileCompleted, t.onePiece())
 	if err := os.Rename(part, final); err != nil {
 		return &diskError{fmt.Errorf("rename: %w", err)}
 	}

@@ -643,3 +643,26 @@ func TestAFileOfOnePieceIsNotCheckpointed(t *testing.T) {
 		t.Errorf("%d commits while a one-piece file downloaded, want none", n)
 	}
 }
+
+// A file of more than one piece waits for its completed record's commit
+// before the rename: fetching it again would cost far more.
+func TestALargerFileWaitsForItsCompletedRecord(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	data := testenv.RandomData(42, 3*int(cfg.MinPiece))
+	srv := faultserver.New(t, data)
+	m := newHeldCommitsManager(t, cfg) // no checkpoint, trailing records held
+	defer m.Close()
+	var batches []int
+	var mu sync.Mutex
+	m.store.beforeCommit = func(n int) { mu.Lock(); batches = append(batches, n); mu.Unlock() }
+	j := runJob(t, m, JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "three.bin"}}})
+	if j.State != JobCompleted {
+		t.Fatalf("job ended %s", j.State)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(batches) != 1 {
+		t.Errorf("commits of %v records while a three-piece file downloaded, want its completed record's one", batches)
+	}
+}
