@@ -203,18 +203,20 @@ func (m *Menu) redraw() {
 	v := view{pause: s.active+s.waiting > 0, resume: s.paused+s.failed > 0}
 	v.text, v.icon = s.status()
 	first, old := m.drawn.IsZero(), m.shown
+	// The actions first: whoever sees the new status or icon (a user, a
+	// test) then sees the actions that go with it.
+	if first || v.pause != old.pause {
+		enable(m.pause, v.pause)
+	}
+	if first || v.resume != old.resume {
+		enable(m.resume, v.resume)
+	}
 	if first || v.text != old.text {
 		m.status.SetTitle(v.text)
 		m.ui.SetTooltip(m.o.AppName + " · " + v.text)
 	}
 	if first || v.icon != old.icon {
 		m.ui.SetIcon(v.icon)
-	}
-	if first || v.pause != old.pause {
-		enable(m.pause, v.pause)
-	}
-	if first || v.resume != old.resume {
-		enable(m.resume, v.resume)
 	}
 	m.shown, m.drawn = v, time.Now()
 }
