@@ -74,6 +74,10 @@ func TestDownloadWithHelper(t *testing.T) {
 	s.checkFiles()
 	portal.screenshot("portal-completed")
 	status.screenshot("status-completed")
+	// The helper here is dlhelper serve, with no desktop to open a folder
+	// on: the SDK's openFolder rejects and the page shows the folder.
+	portal.click("#job-openFolder")
+	portal.waitFor("the page to name the folder it cannot open", `!document.getElementById("notice").hidden && document.getElementById("notice-text").textContent.includes("cannot open folders; the job's folder is /")`, 10*time.Second)
 	checkNoViolations(t, status)
 }
 

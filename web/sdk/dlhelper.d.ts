@@ -253,6 +253,10 @@ export declare class Download extends EventTarget {
   resume(): Promise<JobInfo>;
   cancel(): Promise<JobInfo>;
   retry(): Promise<JobInfo>;
+  /** Shows the job's folder in the file manager; rejects with HelperError
+   * "not_implemented" (no desktop) or "conflict" (no folder yet), whose
+   * message names the folder. */
+  openFolder(): Promise<void>;
   /** Forgets the job in the helper; deleteFiles also deletes what it downloaded. */
   remove(options?: { deleteFiles?: boolean }): Promise<void>;
   /** Resolves once completed; rejects with HelperError "failed" or "canceled". */

@@ -601,6 +601,16 @@ export class Download extends EventTarget {
     return this.#act("retry");
   }
 
+  /**
+   * openFolder shows the job's folder in the user's file manager. It
+   * rejects with HelperError "not_implemented" from a helper without a
+   * desktop and "conflict" before the folder exists; both messages name
+   * the folder, so a page can show it instead.
+   */
+  async openFolder() {
+    await this.#helper.request("POST", `/v1/jobs/${encodeURIComponent(this.id)}/open`);
+  }
+
   /** remove forgets the job in the helper; deleteFiles also deletes its files. */
   async remove({ deleteFiles = false } = {}) {
     await this.#helper.request("DELETE", `/v1/jobs/${encodeURIComponent(this.id)}${deleteFiles ? "?files=1" : ""}`);

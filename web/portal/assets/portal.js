@@ -220,7 +220,7 @@ function renderControls(job) {
     paused: ["resume", "cancel"],
     failed: ["retry"],
     canceled: [],
-    completed: [],
+    completed: ["openFolder"],
   }[job.state] ?? [];
   const key = want.join(",");
   if (el.dataset.key === key) return;
@@ -238,6 +238,10 @@ async function act(action) {
   try {
     await download[action]();
   } catch (err) {
+    if (action === "openFolder") {
+      notice("info", t.openFolder, err.message); // it names the folder
+      return;
+    }
     notice("error", t.errorTitle, err.message);
   }
 }
