@@ -202,8 +202,8 @@ func (t *transfer) fetchAll() error {
 	// Checkpoints and the hasher run for a file of more than one piece. A
 	// file the probe fetches whole is one piece written in order (hashed
 	// as it lands) and synced by finalize; a crash loses that piece, as it
-	// loses any piece in flight. For 2,000 small files that is 4,000
-	// goroutines and 2,000 tickers fewer.
+	// loses any piece in flight. That is three goroutines (checkpoints,
+	// the ticker's stopper, the hasher) and a ticker fewer a small file.
 	cpDone, hashDone := ended, ended
 	helpers := func() {
 		cpDone = t.startCheckpoints(ctx, fail)
