@@ -17,11 +17,18 @@ import (
 // final name, so a file with its final name is always complete and verified.
 // Nothing is downloaded meanwhile, so the file lets the next one start.
 func (t *transfer) finalize() error {
+	if err := t.fitPart(); err != nil {
+		return err
+	}
 	t.m.mu.Lock()
 	t.m.setState(t.f, FileVerifying, nil)
 	t.m.giveBackSlot(t)
+	var lf *laneFile
+	if t.laneMD5 != "" { // joined with the slot given back, so the two count as one
+		lf = t.m.joinLanes(t)
+	}
 	t.m.mu.Unlock()
-	if err := t.verify(); err != nil {
+	if err := t.verify(lf); err != nil {
 		return err
 	}
 	if err := t.m.syncFile(t.part); err != nil {
@@ -90,11 +97,9 @@ func sameContent(a, b string) bool {
 	}
 }
 
-// verify checks the size and every digest known: the caller's SHA-256 and
-// MD5, or else the ETag when it is a plain MD5 (MinIO's multipart ETags,
-// "…-N", are not). A mismatch deletes the .part: its bad bytes cannot be
-// told from good ones.
-func (t *transfer) verify() error {
+// fitPart gives the .part its exact size: a preallocation past the end of
+// an object smaller than said is cut off before it is hashed.
+func (t *transfer) fitPart() error {
 	st, err := t.part.Stat()
 	if err != nil {
 		return &diskError{fmt.Errorf("stat: %w", err)}
@@ -104,22 +109,44 @@ func (t *transfer) verify() error {
 			return &diskError{fmt.Errorf("truncate: %w", err)}
 		}
 	}
+	return nil
+}
+
+// verify checks every digest known: the caller's SHA-256 and MD5, or else
+// the ETag when it is a plain MD5 (MinIO's multipart ETags, "…-N", are
+// not), hashed here or, for lf, in a set with other files. A mismatch
+// deletes the .part: its bad bytes cannot be told from good ones.
+func (t *transfer) verify(lf *laneFile) error {
 	t.hashMu.Lock()
 	defer t.hashMu.Unlock()
-	checks := t.digests
-	if len(checks) == 0 {
+	if lf != nil {
+		sum, err := t.m.laneSum(t.ctx, lf)
+		if err != nil {
+			return err
+		}
+		return t.check("MD5", hex.EncodeToString(sum), t.laneMD5)
+	}
+	if len(t.digests) == 0 {
 		return nil
 	}
 	if err := t.hashTo(t.ctx, t.size); err != nil {
 		return err
 	}
-	for _, c := range checks {
-		if got := hex.EncodeToString(c.h.Sum(nil)); got != c.want {
-			t.discard()
-			return &FileError{CodeChecksum, fmt.Sprintf("The downloaded file does not match its %s checksum, so it was deleted. Retry the download; if it fails again, tell the portal's support.", c.name)}
+	for _, d := range t.digests {
+		if err := t.check(d.name, hex.EncodeToString(d.h.Sum(nil)), d.want); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// check compares a digest with the one wanted; a mismatch deletes the .part.
+func (t *transfer) check(name, got, want string) error {
+	if got == want {
+		return nil
+	}
+	t.discard()
+	return &FileError{CodeChecksum, fmt.Sprintf("The downloaded file does not match its %s checksum, so it was deleted. Retry the download; if it fails again, tell the portal's support.", name)}
 }
 
 // discard deletes the .part after a failed verification and forgets its
@@ -169,14 +196,21 @@ func etagMD5(etag string) string {
 // startDigests prepares the digests to verify, once the ETag is known (a
 // multipart ETag is no MD5, and hashing for nothing costs CPU).
 func (t *transfer) startDigests() {
-	t.m.mu.Lock()
-	spec := t.f.rec.Spec
-	t.m.mu.Unlock()
 	t.mu.Lock()
-	etag := t.etag
+	etag, size := t.etag, t.size
 	t.mu.Unlock()
+	t.m.mu.Lock()
+	ds := digests(t.f.rec.Spec, etag)
+	lane := t.m.laneEligible(ds, size)
+	if !lane {
+		t.m.dropCandidate(t)
+	}
+	t.m.mu.Unlock()
 	t.hashMu.Lock()
-	t.digests = digests(spec, etag)
+	t.digests, t.laneMD5 = ds, ""
+	if lane { // hashed with other files once on disk (lanes.go)
+		t.digests, t.laneMD5 = nil, ds[0].want
+	}
 	t.hashed.Store(0)
 	t.hashMu.Unlock()
 }

@@ -43,7 +43,9 @@ type Manager struct {
 	// finishing counts transfers that gave their slot back to verify, sync
 	// and rename; at most MaxActiveFiles do.
 	finishing int
-	closed    bool
+	// lanes gathers files to verify together (lanes.go).
+	lanes  lanes
+	closed bool
 }
 
 // job is a Manager's live job; guarded by Manager.mu unless said otherwise.
@@ -93,6 +95,7 @@ func New(cfg Config) (*Manager, error) {
 		limiter:  newLimiter(cfg.Settings.RateLimit),
 		ctx:      ctx, stop: stop, settings: cfg.Settings,
 		byID: map[string]*job{}, hosts: map[string]chan struct{}{},
+		lanes: newLanes(),
 	}
 	if err := m.restore(); err != nil {
 		st.close()

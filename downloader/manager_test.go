@@ -461,7 +461,9 @@ func TestRemoveJobSyncsTheFolderOfCompletedFilesFirst(t *testing.T) {
 
 // TestAFileThatIsFinishingLetsTheNextOneStart holds every finished file in
 // its sync: the next file downloads meanwhile, but only as many files as
-// MaxActiveFiles wait on the disk without a slot.
+// MaxActiveFiles wait on the disk without a slot. The files verify one by
+// one here; TestFilesVerifiedTogetherStillWaitForTheDisk is its twin for
+// files hashed in a set.
 func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 	t.Parallel()
 	data := testenv.RandomData(21, 100<<10)
@@ -469,6 +471,7 @@ func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Settings.MaxActiveFiles = 1
 	m := newTestManager(t, cfg)
+	m.lanes.enabled = false
 	syncing := make(chan string, 3)
 	released := make(chan struct{})
 	release := sync.OnceFunc(func() { close(released) })

@@ -36,6 +36,7 @@ func (m *Manager) start(f *file) {
 	}
 	t := newTransfer(m, f, conns)
 	f.xfer = t
+	m.addCandidate(t)
 	m.running++
 	m.setState(f, FileDownloading, nil)
 	m.wg.Add(1)
@@ -50,9 +51,10 @@ func (m *Manager) start(f *file) {
 // mostly waits for the disk, and a slot held through them leaves the
 // network idle. While MaxActiveFiles files already finish this way, t
 // keeps its slot, so they cannot pile up behind a slow disk. m.mu must
-// be held.
+// be held. Files waiting for a set to hash in (lanes.go) do not count:
+// they wait for other downloads, not for the disk.
 func (m *Manager) giveBackSlot(t *transfer) {
-	if t.slotFree || m.finishing >= m.settings.MaxActiveFiles {
+	if t.slotFree || m.finishing-m.lanes.freed >= m.settings.MaxActiveFiles {
 		return
 	}
 	t.slotFree = true
@@ -68,6 +70,7 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 	cause := context.Cause(t.ctx)
 	m.mu.Lock()
 	f.xfer = nil
+	m.dropCandidate(t)
 	if t.slotFree {
 		m.finishing--
 	} else {

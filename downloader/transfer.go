@@ -26,6 +26,9 @@ type transfer struct {
 	// slotFree says the transfer gave its MaxActiveFiles slot back to
 	// finish its file (Manager.giveBackSlot); guarded by Manager.mu.
 	slotFree bool
+	// candidate says the transfer may still join a set of files hashed
+	// together (lanes.go); guarded by Manager.mu.
+	candidate bool
 
 	// What the transfer knows of the object; written by the probe (worker 0
 	// before probed closes) and by resets (no worker runs), read after.
@@ -44,6 +47,9 @@ type transfer struct {
 	// what arrived beyond it is read back between pieces (catchUp), and
 	// verify reads back only what is left at the end.
 	digests []digest
+	// laneMD5 is the MD5 the file must have when it is hashed with other
+	// files once on disk (lanes.go) instead of as it arrives.
+	laneMD5 string
 	hashed  atomic.Int64
 	hashMu  sync.Mutex
 	kick    chan struct{} // a piece ended: there may be bytes to catch up on
@@ -99,7 +105,14 @@ func (t *transfer) attempt() error {
 	}
 	// No checkpoint here: finalize syncs the file anyway, and the record
 	// that claims it is written once, with the state completed.
-	return t.finalize()
+	err := t.finalize()
+	if err != nil && t.ctx.Err() != nil {
+		// Paused or stopped while verifying, or while waiting for a set
+		// to be hashed in (lanes.go): every byte is on disk, and the last
+		// checkpoint may not say so.
+		t.checkpoint()
+	}
+	return err
 }
 
 // open loads what the record knows and opens the .part file. Bytes the
@@ -150,7 +163,7 @@ func (t *transfer) renamed() bool {
 // afresh and writes from byte zero.
 func (t *transfer) forget() {
 	t.size, t.etag, t.ranged, t.done = -1, "", false, nil
-	t.digests = nil
+	t.digests, t.laneMD5 = nil, ""
 	t.hashed.Store(0)
 	t.f.done.Store(0)
 }
