@@ -35,6 +35,11 @@
 // the caller gave, or the ETag when it is a plain MD5), fsynced and renamed to
 // its final name. A file with its final name is therefore always complete and
 // verified. If the final name is taken, " (1)", " (2)", … is appended.
+// A file of 1-64 MiB checked by an MD5 alone is the exception to hashing as
+// bytes land: MD5 is one chain through a file, so such files wait, once on
+// disk, for others and are hashed sixteen at a time in SIMD lanes
+// (minio/md5-simd, a third of crypto/md5's CPU), as soon as the set is full,
+// nothing that could join it still downloads, or a second has passed.
 //
 // Failures are sorted, not guessed at: network errors, stalls and 5xx answers
 // retry with capped exponential backoff and jitter; a 200 answer to a range
