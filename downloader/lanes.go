@@ -139,15 +139,21 @@ func (m *Manager) laneSum(ctx context.Context, lf *laneFile) ([]byte, error) {
 		return lf.sum, lf.err
 	case <-ctx.Done():
 	}
+	m.quitLanes(lf) // hashing checks the context at every buffer
+	return nil, context.Cause(ctx)
+}
+
+// quitLanes takes lf out of its set, or waits until the set is done with
+// its .part, which the caller is about to close.
+func (m *Manager) quitLanes(lf *laneFile) {
 	m.mu.Lock()
 	if !lf.started {
 		m.leaveLanes(lf)
 		m.mu.Unlock()
-		return nil, context.Cause(ctx)
+		return
 	}
 	m.mu.Unlock()
-	<-lf.done // hashing checks the context at every buffer
-	return nil, context.Cause(ctx)
+	<-lf.done
 }
 
 // leaveLanes takes a file whose transfer stopped out of the set; m.mu

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,6 +217,14 @@ func newGate(t *testing.T) *gate {
 
 func (g *gate) release() { g.opening.Do(func() { close(g.open) }) }
 
+// config is testConfig for a Manager whose requests the gate may hold:
+// a held request must not be cut as a stall, retried and given up on.
+func (g *gate) config(t *testing.T) Config {
+	cfg := testConfig(t)
+	cfg.StallTimeout = time.Hour
+	return cfg
+}
+
 func (g *gate) option() faultserver.Option {
 	return faultserver.Handler(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		select {
@@ -234,7 +243,7 @@ func TestAFileWaitsForItsSetNoLongerThanTheWait(t *testing.T) {
 	g := newGate(t)
 	srv := faultserver.New(t, data)
 	held := faultserver.New(t, data, g.option())
-	m := newTestManager(t, testConfig(t))
+	m := newTestManager(t, g.config(t))
 	m.lanes.enabled, m.lanes.wait = true, 20*time.Millisecond
 	sub := m.Subscribe()
 	defer sub.Close()
@@ -269,7 +278,7 @@ func TestPausingAFileWaitingForItsSetKeepsItsBytes(t *testing.T) {
 	g := newGate(t)
 	srv := faultserver.New(t, data)
 	held := faultserver.New(t, data, g.option())
-	m := newTestManager(t, testConfig(t))
+	m := newTestManager(t, g.config(t))
 	m.lanes.enabled, m.lanes.wait = true, time.Hour
 	sub := m.Subscribe()
 	defer sub.Close()
@@ -383,5 +392,54 @@ func TestFilesVerifiedTogetherStillWaitForTheDisk(t *testing.T) {
 	}
 	if len(got) < 2 || got[0] != laneCount || got[1] != 1 || total != n {
 		t.Errorf("sets hashed %v, want %d, 1 and then the last two files", got, laneCount)
+	}
+}
+
+// TestAFileWaitingForItsSetIsSyncedAndRecordedWhole: with no checkpoint
+// to save it, a.zip's bytes reach the state database while it waits for
+// b.zip (held by its server), after its .part was synced; a crash then
+// costs none of them.
+func TestAFileWaitingForItsSetIsSyncedAndRecordedWhole(t *testing.T) {
+	t.Parallel()
+	data := testenv.RandomData(46, 200<<10)
+	g := newGate(t)
+	srv := faultserver.New(t, data)
+	held := faultserver.New(t, data, g.option())
+	cfg := g.config(t)
+	cfg.CheckpointInterval = time.Hour
+	m := newTestManager(t, cfg)
+	m.lanes.enabled, m.lanes.wait = true, time.Hour
+	var synced atomic.Bool
+	m.syncFile = func(f *os.File) error {
+		err := f.Sync()
+		synced.Store(true)
+		return err
+	}
+	if _, err := m.Add(JobSpec{Name: "order", Files: []FileSpec{{URL: srv.URL(), Name: "a.zip"}, {URL: held.URL(), Name: "b.zip"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var rec fileRecord
+	waitFor(t, func() bool {
+		_, files, err := m.store.load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fs := range files {
+			for _, r := range fs {
+				if r.Index == 0 {
+					rec = r
+				}
+			}
+		}
+		return rec.Done.size() == int64(len(data))
+	})
+	if !synced.Load() {
+		t.Error("a.zip's bytes were recorded before its .part was synced")
+	}
+	m.mu.Lock()
+	waiting := len(m.lanes.set)
+	m.mu.Unlock()
+	if waiting != 1 || rec.State.ended() {
+		t.Errorf("a.zip recorded %s with %d file(s) waiting for a set; want it still waiting", rec.State, waiting)
 	}
 }
