@@ -74,9 +74,14 @@ func (t *transfer) finalize() error {
 	return nil
 }
 
-// sameContent reports that files a and b hold the same bytes. It reads
-// both only when their sizes match.
+// sameContent reports that files a and b hold the same bytes. It opens
+// and reads them only when b is a regular file of a's size.
 func sameContent(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	if err1 != nil || err2 != nil || !sb.Mode().IsRegular() || sa.Size() != sb.Size() {
+		return false
+	}
 	fa, err := os.Open(a)
 	if err != nil {
 		return false
@@ -87,11 +92,6 @@ func sameContent(a, b string) bool {
 		return false
 	}
 	defer fb.Close()
-	sa, err1 := fa.Stat()
-	sb, err2 := fb.Stat()
-	if err1 != nil || err2 != nil || !sb.Mode().IsRegular() || sa.Size() != sb.Size() {
-		return false
-	}
 	ba, bb := make([]byte, 64<<10), make([]byte, 64<<10)
 	for {
 		na, erra := io.ReadFull(fa, ba)

@@ -215,8 +215,8 @@ func (t *transfer) fetchAll() error {
 	// Checkpoints and the hasher run for a file of more than one piece. A
 	// file the probe fetches whole is one piece written in order (hashed
 	// as it lands) and synced by finalize; a crash loses that piece, as it
-	// loses any piece in flight. That is three goroutines (checkpoints,
-	// the ticker's stopper, the hasher) and a ticker fewer a small file.
+	// loses any piece in flight. That is two goroutines (checkpoints, the
+	// hasher) and a ticker fewer a small file.
 	cpDone, hashDone := ended, ended
 	helpers := func() {
 		cpDone = t.startCheckpoints(ctx, fail)
@@ -365,7 +365,7 @@ func (t *transfer) worker(ctx context.Context, p *piece) error {
 // startHasher runs catchUp whenever a piece ends, so the digests follow
 // the download on a goroutine of their own and no connection waits for them.
 func (t *transfer) startHasher(ctx context.Context, fail func(error)) <-chan struct{} {
-	return repeat(ctx, t.kick, func() error { return t.catchUp(ctx) }, fail)
+	return repeat(ctx, t.kick, func() error { return t.catchUp(ctx) }, fail, nil)
 }
 
 func (t *transfer) kickHasher() {
@@ -378,18 +378,19 @@ func (t *transfer) kickHasher() {
 // startCheckpoints makes progress durable every CheckpointInterval.
 func (t *transfer) startCheckpoints(ctx context.Context, fail func(error)) <-chan struct{} {
 	tick := time.NewTicker(t.m.cfg.CheckpointInterval)
-	done := repeat(ctx, tick.C, t.checkpoint, fail)
-	go func() { <-done; tick.Stop() }()
-	return done
+	return repeat(ctx, tick.C, t.checkpoint, fail, tick.Stop)
 }
 
 // repeat runs fn on a goroutine each time wake fires, until ctx ends; an
-// error from fn stops the transfer through fail. The channel it returns
-// closes when the goroutine has ended.
-func repeat[T any](ctx context.Context, wake <-chan T, fn func() error, fail func(error)) <-chan struct{} {
+// error from fn stops the transfer through fail. The goroutine calls
+// stop, if any, as it ends; the channel it returns closes after that.
+func repeat[T any](ctx context.Context, wake <-chan T, fn func() error, fail func(error), stop func()) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if stop != nil {
+			defer stop()
+		}
 		for {
 			select {
 			case <-ctx.Done():
