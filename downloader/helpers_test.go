@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,4 +165,21 @@ func withCounting(cfg *Config) *countingTransport {
 	ct := &countingTransport{next: NewTransport(16)}
 	cfg.HTTPClient = &http.Client{Transport: ct}
 	return ct
+}
+
+// holdSyncs makes every sync of a finished .part wait until release is
+// called, and reports the .part's name as its sync begins (n at most
+// before the test reads them). The test's cleanup releases them before
+// m.Close, which waits for the syncs.
+func holdSyncs(t *testing.T, m *Manager, n int) (syncing <-chan string, release func()) {
+	ch := make(chan string, n)
+	released := make(chan struct{})
+	release = sync.OnceFunc(func() { close(released) })
+	t.Cleanup(release)
+	m.syncFile = func(f *os.File) error {
+		ch <- filepath.Base(f.Name())
+		<-released
+		return f.Sync()
+	}
+	return ch, release
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -106,6 +105,15 @@ func TestLaneEligible(t *testing.T) {
 	}
 }
 
+// newLanesManager opens a Manager that hashes its eligible files in sets,
+// whatever the CPU, waiting at most wait for a set to fill.
+func newLanesManager(t *testing.T, cfg Config, wait time.Duration) *Manager {
+	t.Helper()
+	m := newTestManager(t, cfg)
+	m.lanes.enabled, m.lanes.wait = true, wait
+	return m
+}
+
 // setSizes records the size of every set a Manager hashes.
 type setSizes struct {
 	mu    sync.Mutex
@@ -146,8 +154,7 @@ func TestAnOrderIsVerifiedInSetsOfSixteen(t *testing.T) {
 	t.Parallel()
 	data := testenv.RandomData(41, 200<<10)
 	srv := faultserver.New(t, data)
-	m := newTestManager(t, testConfig(t))
-	m.lanes.enabled, m.lanes.wait = true, time.Hour
+	m := newLanesManager(t, testConfig(t), time.Hour)
 	sets := recordSets(m)
 	var files []FileSpec
 	for i := range laneCount + 4 {
@@ -176,8 +183,7 @@ func TestABadFileFailsAloneInItsSet(t *testing.T) {
 	data := testenv.RandomData(42, 300<<10)
 	good := faultserver.New(t, data)
 	bad := faultserver.New(t, data, faultserver.ETag(`"0123456789abcdef0123456789abcdef"`))
-	m := newTestManager(t, testConfig(t))
-	m.lanes.enabled, m.lanes.wait = true, time.Hour
+	m := newLanesManager(t, testConfig(t), time.Hour)
 	sets := recordSets(m)
 	files := []FileSpec{{URL: good.URL(), Name: "a.zip"}, {URL: good.URL(), Name: "b.zip"}, {URL: bad.URL(), Name: "c.zip"}, {URL: good.URL(), Name: "d.zip"}}
 	j := runJob(t, m, JobSpec{Name: "order", Files: files})
@@ -243,8 +249,7 @@ func TestAFileWaitsForItsSetNoLongerThanTheWait(t *testing.T) {
 	g := newGate(t)
 	srv := faultserver.New(t, data)
 	held := faultserver.New(t, data, g.option())
-	m := newTestManager(t, g.config(t))
-	m.lanes.enabled, m.lanes.wait = true, 20*time.Millisecond
+	m := newLanesManager(t, g.config(t), 20*time.Millisecond)
 	sub := m.Subscribe()
 	defer sub.Close()
 	j, err := m.Add(JobSpec{Name: "order", Files: []FileSpec{{URL: srv.URL(), Name: "a.zip"}, {URL: held.URL(), Name: "b.zip"}}})
@@ -278,8 +283,7 @@ func TestPausingAFileWaitingForItsSetKeepsItsBytes(t *testing.T) {
 	g := newGate(t)
 	srv := faultserver.New(t, data)
 	held := faultserver.New(t, data, g.option())
-	m := newTestManager(t, g.config(t))
-	m.lanes.enabled, m.lanes.wait = true, time.Hour
+	m := newLanesManager(t, g.config(t), time.Hour)
 	sub := m.Subscribe()
 	defer sub.Close()
 	j, err := m.Add(JobSpec{Name: "order", Files: []FileSpec{{URL: srv.URL(), Name: "a.zip"}, {URL: held.URL(), Name: "b.zip"}}})
@@ -331,19 +335,10 @@ func TestFilesVerifiedTogetherStillWaitForTheDisk(t *testing.T) {
 	srv := faultserver.New(t, data)
 	cfg := testConfig(t)
 	cfg.Settings.MaxActiveFiles = 1
-	m := newTestManager(t, cfg)
-	m.lanes.enabled, m.lanes.wait = true, time.Hour
+	m := newLanesManager(t, cfg, time.Hour)
 	sets := recordSets(m)
 	n := laneCount + 3
-	syncing := make(chan string, n)
-	released := make(chan struct{})
-	release := sync.OnceFunc(func() { close(released) })
-	t.Cleanup(release)
-	m.syncFile = func(f *os.File) error {
-		syncing <- filepath.Base(f.Name())
-		<-released
-		return f.Sync()
-	}
+	syncing, release := holdSyncs(t, m, n)
 	sub := m.Subscribe()
 	defer sub.Close()
 	var files []FileSpec
@@ -407,8 +402,7 @@ func TestAFileWaitingForItsSetIsSyncedAndRecordedWhole(t *testing.T) {
 	held := faultserver.New(t, data, g.option())
 	cfg := g.config(t)
 	cfg.CheckpointInterval = time.Hour
-	m := newTestManager(t, cfg)
-	m.lanes.enabled, m.lanes.wait = true, time.Hour
+	m := newLanesManager(t, cfg, time.Hour)
 	var synced atomic.Bool
 	m.syncFile = func(f *os.File) error {
 		err := f.Sync()

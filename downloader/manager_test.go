@@ -472,15 +472,7 @@ func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 	cfg.Settings.MaxActiveFiles = 1
 	m := newTestManager(t, cfg)
 	m.lanes.enabled = false
-	syncing := make(chan string, 3)
-	released := make(chan struct{})
-	release := sync.OnceFunc(func() { close(released) })
-	t.Cleanup(release) // before m.Close, which waits for the syncs
-	m.syncFile = func(f *os.File) error {
-		syncing <- filepath.Base(f.Name())
-		<-released
-		return f.Sync()
-	}
+	syncing, release := holdSyncs(t, m, 3)
 	sub := m.Subscribe()
 	defer sub.Close()
 	j, err := m.Add(JobSpec{Name: "order", Files: []FileSpec{
