@@ -30,10 +30,13 @@ import (
 //   - its first file has waited laneWait (a slow link, where the CPU does
 //     not matter and a file should not wait long for its name).
 //
-// A waiting file holds no download slot: it costs a little memory, and
-// its bytes are still in the page cache when the set is hashed, which is
-// why files larger than laneMaxFile, or of one piece (hashed as they
-// land, without reading back), verify on their own as before.
+// A waiting file gives its download slot back without counting against
+// the files that may finish at once (giveBackSlot): it waits for other
+// downloads, not for the disk. It costs a little memory, and its bytes
+// are still in the page cache when the set is hashed, which is why files
+// larger than laneMaxFile, or of one piece (hashed as they land, without
+// reading back), verify on their own as before. It is synced and recorded
+// whole while it waits (keepWhileWaiting).
 const (
 	laneCount    = 16 // md5-simd's Lanes (declared on amd64 only)
 	laneMaxFile  = 64 << 20
@@ -193,7 +196,11 @@ func (m *Manager) flushLanes(now bool) {
 	if l.onHash != nil {
 		l.onHash(len(set))
 	}
-	go hashSet(set)
+	m.wg.Add(1) // the set's transfers wait for their files; Close for the rest
+	go func() {
+		defer m.wg.Done()
+		hashSet(set)
+	}()
 }
 
 // resetLanes empties the set and stops its timer; m.mu must be held.
