@@ -108,7 +108,10 @@ func get(ctx context.Context, o getOptions, stdout, stderr io.Writer) error {
 	m, err := downloader.New(downloader.Config{
 		StateDir: o.state, Root: root, CheckpointInterval: o.checkpoint,
 		Settings: downloader.Settings{Connections: o.connections, MaxActiveFiles: o.files, RateLimit: o.limit},
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// get reports through its progress and errors; DiscardHandler is
+		// disabled at every level, so the engine's logs are not even
+		// formatted (a text handler on io.Discard formatted one a file).
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		return err
