@@ -65,9 +65,14 @@ func (t *transfer) finalize() error {
 	// (sameContent above) and replaces it. On small files the wait was two
 	// fdatasyncs a file, most of a commit each. A larger file waits: the
 	// commit is nothing next to fetching it again.
+	//
+	// A file that waited for its set (lanes.go) does not wait either: its
+	// bytes are already recorded, so a crash before this commit finds the
+	// record whole and the file renamed (transfer.renamed), and fetches
+	// nothing.
 	t.path = final
 	t.record(spans{{0, t.size}})
-	t.m.saveFileAs(t.f, FileCompleted, t.onePiece())
+	t.m.saveFileAs(t.f, FileCompleted, t.onePiece() || lf != nil)
 	if err := os.Rename(part, final); err != nil {
 		return &diskError{fmt.Errorf("rename: %w", err)}
 	}
@@ -106,17 +111,18 @@ func sameContent(a, b string) bool {
 }
 
 // keepWhileWaiting syncs a file that waits for its set (lanes.go) and
-// records all its bytes, with the next commit: a crash while it waited
-// would fetch again everything since its last checkpoint. Over the chaos
+// commits the record of all its bytes: a crash while it waited would
+// fetch again everything since its last checkpoint. Over the chaos
 // suite's five kills, that was a third of the order fetched again instead
 // of a tenth. The sync is the one finalize would make anyway, done while
-// the file waits.
+// the file waits; the commit is the one its completed record then need
+// not wait for.
 func (t *transfer) keepWhileWaiting() error {
 	if err := t.m.syncFile(t.part); err != nil {
 		return &diskError{fmt.Errorf("sync: %w", err)}
 	}
 	t.record(t.covered())
-	t.m.saveFileAs(t.f, "", true)
+	t.m.saveFileAs(t.f, "", false)
 	return nil
 }
 

@@ -437,3 +437,38 @@ func TestAFileWaitingForItsSetIsSyncedAndRecordedWhole(t *testing.T) {
 		t.Errorf("a.zip recorded %s with %d file(s) waiting for a set; want it still waiting", rec.State, waiting)
 	}
 }
+
+// TestAFileVerifiedInASetIsNotFetchedAgainAfterACrash: a file that waited
+// for its set has its bytes committed, so its completed record need not
+// be: a crash before that commit costs no byte, and no duplicate.
+func TestAFileVerifiedInASetIsNotFetchedAgainAfterACrash(t *testing.T) {
+	t.Parallel()
+	data := testenv.RandomData(47, 200<<10)
+	srv := faultserver.New(t, data)
+	cfg := testConfig(t)
+	m := newHeldCommitsManager(t, cfg) // no checkpoint, trailing records held
+	m.lanes.enabled = true
+	first := runJob(t, m, JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "a.zip"}, {URL: srv.URL(), Name: "b.zip"}}})
+	if first.State != JobCompleted {
+		t.Fatalf("job ended %s", first.State)
+	}
+	crash(t, m, cfg)
+	sent := srv.BytesSent()
+
+	m = newTestManager(t, cfg)
+	sub := m.Subscribe()
+	defer sub.Close()
+	got := waitSettled(t, m, sub, first.ID)
+	if got.State != JobCompleted {
+		t.Fatalf("job ended %s after the crash", got.State)
+	}
+	for i, f := range got.Files {
+		if f.Path != first.Files[i].Path {
+			t.Errorf("%s is at %s after the crash, want %s", f.Name, f.Path, first.Files[i].Path)
+		}
+		assertFile(t, f.Path, data)
+	}
+	if extra := srv.BytesSent() - sent; extra != 0 {
+		t.Errorf("%d bytes fetched again after the crash, want none", extra)
+	}
+}

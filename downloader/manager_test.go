@@ -577,14 +577,7 @@ func TestAFileRenamedBeforeACrashIsNotDuplicated(t *testing.T) {
 			if first.State != JobCompleted {
 				t.Fatalf("job ended %s", first.State)
 			}
-			crashed := filepath.Join(t.TempDir(), "state.db")
-			if err := m.store.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(crashed, 0o600) }); err != nil {
-				t.Fatal(err)
-			}
-			m.Close()
-			if err := os.Rename(crashed, filepath.Join(cfg.StateDir, "state.db")); err != nil {
-				t.Fatal(err)
-			}
+			crash(t, m, cfg)
 			path := first.Files[0].Path
 			want := data
 			if foreign {
@@ -614,6 +607,20 @@ func TestAFileRenamedBeforeACrashIsNotDuplicated(t *testing.T) {
 				t.Errorf("the file is at %s (a copy at %s: %v), want it at %s once", got.Files[0].Path, copyPath, exists(copyPath), path)
 			}
 		})
+	}
+}
+
+// crash closes m and puts back its state database as it was committed
+// just before: what a crash would have left.
+func crash(t *testing.T, m *Manager, cfg Config) {
+	t.Helper()
+	crashed := filepath.Join(t.TempDir(), "state.db")
+	if err := m.store.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(crashed, 0o600) }); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if err := os.Rename(crashed, filepath.Join(cfg.StateDir, "state.db")); err != nil {
+		t.Fatal(err)
 	}
 }
 
