@@ -141,6 +141,12 @@ func (b *browser) page(ctx context.Context, name string) *page {
 
 const stepTimeout = 30 * time.Second
 
+// settle bounds the wait for a page, or the fake helper, to show what an
+// event or a click changed: usually well under a second, but the pages
+// share two cores with the race-enabled tests of every other package, so
+// the bound is generous. It is a bound, not a speed check.
+const settle = 30 * time.Second
+
 func (p *page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)

@@ -69,7 +69,7 @@ func TestDownloadWithHelper(t *testing.T) {
 
 	status.click(".job .job-resume")
 	portal.waitFor("the order to complete", stateIs("completed")+` && `+jsTotalPct+` === 100`, 60*time.Second)
-	portal.waitFor("every row to be done", `[...document.querySelectorAll("#rows tr")].every(r => r.dataset.state === "completed")`, 5*time.Second)
+	portal.waitFor("every row to be done", `[...document.querySelectorAll("#rows tr")].every(r => r.dataset.state === "completed")`, settle)
 	status.waitFor("the status page to show it completed", statusStateIs("completed"), 10*time.Second)
 	s.checkFiles()
 	portal.screenshot("portal-completed")

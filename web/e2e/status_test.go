@@ -84,7 +84,7 @@ func TestStatusPage(t *testing.T) {
 			t.Error("the 200-file list is unfolded before anyone asked")
 		}
 		p.click(`.job[data-id="big"] .files-toggle`)
-		p.waitFor("200 file rows", `document.querySelectorAll('.job[data-id="big"] .file').length === 200`, 5*time.Second)
+		p.waitFor("200 file rows", `document.querySelectorAll('.job[data-id="big"] .file').length === 200`, settle)
 		p.screenshot("overview")
 	})
 
@@ -104,8 +104,8 @@ func TestStatusPage(t *testing.T) {
 		f.send(map[string]any{"type": "job.progress", "job": "big",
 			"progress": map[string]any{"total": 200 * 96 * mib, "done": 100 * 96 * mib, "speed": 30 * mib, "eta": 320},
 			"files":    []map[string]any{{"index": 61, "done": 96 * mib, "size": 96 * mib, "speed": 0}}})
-		p.waitFor("50% on the big order", `document.querySelector('.job[data-id="big"] .job-pct').textContent === "50%"`, 5*time.Second)
-		p.waitFor("the file row to fill", `document.querySelector('.job[data-id="big"] .file[data-index="61"] .bar > span').style.width === "100%"`, 5*time.Second)
+		p.waitFor("50% on the big order", `document.querySelector('.job[data-id="big"] .job-pct').textContent === "50%"`, settle)
+		p.waitFor("the file row to fill", `document.querySelector('.job[data-id="big"] .file[data-index="61"] .bar > span').style.width === "100%"`, settle)
 	})
 
 	t.Run("actions reach the helper", func(t *testing.T) {
@@ -115,7 +115,7 @@ func TestStatusPage(t *testing.T) {
 		p.click(`.job[data-id="waiting"] .job-cancel`) // arms the button
 		p.click(`.job[data-id="waiting"] .job-cancel`) // confirms
 		for _, want := range []string{"POST /v1/jobs/big/pause", "POST /v1/jobs/failed/retry", "POST /v1/jobs/done/open", "POST /v1/jobs/waiting/cancel"} {
-			if f.waitCall(want, 5*time.Second) == "" {
+			if f.waitCall(want, settle) == "" {
 				t.Errorf("the helper got no %s", want)
 			}
 		}
@@ -123,19 +123,19 @@ func TestStatusPage(t *testing.T) {
 
 	t.Run("settings are read and saved", func(t *testing.T) {
 		p.click("#open-settings")
-		p.waitFor("the settings dialog", `document.getElementById("settings").open && document.getElementById("set-dir").value === "/home/li/Downloads"`, 5*time.Second)
+		p.waitFor("the settings dialog", `document.getElementById("settings").open && document.getElementById("set-dir").value === "/home/li/Downloads"`, settle)
 		p.viewport("settings")
 		p.do("set a speed limit", chromedp.SetValue(chromedp.CSS("#set-limit"), "5"))
 		p.click("#save-settings")
-		p.waitFor("the dialog to close", `!document.getElementById("settings").open`, 5*time.Second)
-		if got := f.waitCall("PUT /v1/settings", 5*time.Second); !strings.Contains(got, `"rateLimit":5242880`) {
+		p.waitFor("the dialog to close", `!document.getElementById("settings").open`, settle)
+		if got := f.waitCall("PUT /v1/settings", settle); !strings.Contains(got, `"rateLimit":5242880`) {
 			t.Errorf("settings sent as %q, want rateLimit 5242880 (5 MB/s)", got)
 		}
 	})
 
 	t.Run("Chinese", func(t *testing.T) {
 		p.click("#lang")
-		p.waitFor("Chinese words", `document.documentElement.lang === "zh-CN" && document.querySelector("h1").textContent === "下载"`, 5*time.Second)
+		p.waitFor("Chinese words", `document.documentElement.lang === "zh-CN" && document.querySelector("h1").textContent === "下载"`, settle)
 		alert := evalOn[string](p, `document.querySelector('.job[data-id="failed"] .job-alert').textContent`)
 		if !strings.Contains(alert, "磁盘已满") {
 			t.Errorf("the failed job's alert in Chinese is %q; want the disk-full message in Chinese", alert)
@@ -148,7 +148,7 @@ func TestStatusPage(t *testing.T) {
 		f.settings = nil
 		f.mu.Unlock()
 		p.click("#open-settings")
-		p.waitFor("the missing-settings note", `document.getElementById("settings").open && !document.getElementById("settings-missing").hidden && document.getElementById("save-settings").disabled`, 5*time.Second)
+		p.waitFor("the missing-settings note", `document.getElementById("settings").open && !document.getElementById("settings-missing").hidden && document.getElementById("save-settings").disabled`, settle)
 	})
 
 	checkNoViolations(t, p)
