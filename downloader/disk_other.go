@@ -29,3 +29,9 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// newSyncFile returns how a finished .part is synced: one by one, as only
+// Linux can start a file's write without waiting for it (syncs_linux.go).
+func newSyncFile() func(*os.File) error {
+	return (*os.File).Sync
+}

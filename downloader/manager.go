@@ -23,8 +23,8 @@ type Manager struct {
 	store   *store
 	limiter *limiter
 	hub     *hub
-	// syncFolder is syncDir, and syncFile syncs a finished .part; seams
-	// for tests.
+	// syncFolder is syncDir, and syncFile syncs a finished .part
+	// (newSyncFile); seams for tests.
 	syncFolder func(dir string) error
 	syncFile   func(f *os.File) error
 
@@ -91,7 +91,7 @@ func New(cfg Config) (*Manager, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(), syncFolder: syncDir,
-		syncFile: (*os.File).Sync,
+		syncFile: newSyncFile(),
 		limiter:  newLimiter(cfg.Settings.RateLimit),
 		ctx:      ctx, stop: stop, settings: cfg.Settings,
 		byID: map[string]*job{}, hosts: map[string]chan struct{}{},

@@ -1,0 +1,145 @@
+package downloader
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// createFiles makes one empty file per name in a fresh folder.
+func createFiles(t *testing.T, names ...string) map[string]*os.File {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]*os.File{}
+	for _, n := range names {
+		f, err := os.Create(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		files[n] = f
+	}
+	return files
+}
+
+// Files that come while a sync runs wait, and are then synced as one
+// batch: every write started before the first fsync, each fsync's error
+// given to its own file only. A file that finds no batch running is
+// synced at once, on its own.
+func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
+	t.Parallel()
+	files := createFiles(t, "a", "b", "c", "d", "e")
+	q := newSyncQueue()
+	var mu sync.Mutex
+	var steps []string
+	step := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		steps = append(steps, s)
+	}
+	aSyncing, releaseA := make(chan struct{}), make(chan struct{})
+	errFull := errors.New("no space left on device")
+	q.startWrite = func(f *os.File) { step("start " + filepath.Base(f.Name())) }
+	q.fsync = func(f *os.File) error {
+		name := filepath.Base(f.Name())
+		step("fsync " + name)
+		switch name {
+		case "a":
+			close(aSyncing)
+			<-releaseA
+		case "c":
+			return errFull
+		}
+		return f.Sync()
+	}
+	errs := map[string]error{}
+	var wg sync.WaitGroup
+	syncFile := func(name string) {
+		wg.Go(func() {
+			err := q.sync(files[name])
+			mu.Lock()
+			defer mu.Unlock()
+			errs[name] = err
+		})
+	}
+	syncFile("a")
+	<-aSyncing
+	for i, name := range []string{"b", "c", "d"} { // in this order
+		syncFile(name)
+		waitFor(t, func() bool {
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			return len(q.waiting) == i+1
+		})
+	}
+	close(releaseA)
+	wg.Wait()
+	want := []string{"fsync a", "start b", "start c", "start d", "fsync b", "fsync c", "fsync d"}
+	if !slices.Equal(steps, want) {
+		t.Fatalf("steps %q, want %q", steps, want)
+	}
+	for name, err := range errs {
+		if (name == "c") != (err == errFull) || (name != "c" && err != nil) {
+			t.Errorf("file %s: sync error %v", name, err)
+		}
+	}
+
+	steps = nil
+	if err := q.sync(files["e"]); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"fsync e"}; !slices.Equal(steps, want) {
+		t.Fatalf("a lone file: steps %q, want %q", steps, want)
+	}
+}
+
+// Many files synced at once, over and over: each sync returns, with its
+// own file synced, and no batch is left leaderless (the race detector
+// watches the hand-overs).
+func TestConcurrentSyncsAllReturn(t *testing.T) {
+	t.Parallel()
+	const writers, rounds = 8, 50
+	names := make([]string, writers)
+	for i := range names {
+		names[i] = fmt.Sprint("f", i)
+	}
+	files := createFiles(t, names...)
+	q := newSyncQueue()
+	var mu sync.Mutex
+	synced := map[string]int{}
+	fsync := q.fsync
+	q.fsync = func(f *os.File) error {
+		mu.Lock()
+		synced[filepath.Base(f.Name())]++
+		mu.Unlock()
+		return fsync(f)
+	}
+	var wg sync.WaitGroup
+	for _, name := range names {
+		wg.Go(func() {
+			for i := range rounds {
+				if _, err := files[name].WriteAt([]byte{byte(i)}, int64(i)); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := q.sync(files[name]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, name := range names {
+		if synced[name] != rounds {
+			t.Errorf("%s synced %d times, want %d", name, synced[name], rounds)
+		}
+	}
+	if q.busy || len(q.waiting) > 0 {
+		t.Fatalf("queue left busy=%v with %d waiting", q.busy, len(q.waiting))
+	}
+}
