@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // createFiles makes one empty file per name in a fresh folder.
@@ -27,9 +28,9 @@ func createFiles(t *testing.T, names ...string) map[string]*os.File {
 }
 
 // Files that come while a sync runs wait, and are then synced as one
-// batch: every write started before the first fsync, each fsync's error
-// given to its own file only. A file that finds no batch running is
-// synced at once, on its own.
+// batch: every write started before the first fsync, the fsyncs run side
+// by side, each fsync's error given to its own file only. A file that
+// finds nothing syncing is synced at once, on its own.
 func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 	t.Parallel()
 	files := createFiles(t, "a", "b", "c", "d", "e")
@@ -42,6 +43,8 @@ func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 		steps = append(steps, s)
 	}
 	aSyncing, releaseA := make(chan struct{}), make(chan struct{})
+	var others sync.WaitGroup // c's and d's fsyncs, which b's waits for
+	others.Add(2)
 	errFull := errors.New("no space left on device")
 	q.startWrite = func(f *os.File) { step("start " + filepath.Base(f.Name())) }
 	q.fsync = func(f *os.File) error {
@@ -51,8 +54,19 @@ func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 		case "a":
 			close(aSyncing)
 			<-releaseA
+		case "b": // synced one after another, c and d would wait for b
+			waited := make(chan struct{})
+			go func() { others.Wait(); close(waited) }()
+			select {
+			case <-waited:
+			case <-time.After(30 * time.Second):
+				t.Error("b's fsync held c's and d's back: a batch's fsyncs do not run side by side")
+			}
 		case "c":
+			others.Done()
 			return errFull
+		case "d":
+			others.Done()
 		}
 		return f.Sync()
 	}
@@ -78,12 +92,14 @@ func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 	}
 	close(releaseA)
 	wg.Wait()
-	want := []string{"fsync a", "start b", "start c", "start d", "fsync b", "fsync c", "fsync d"}
-	if !slices.Equal(steps, want) {
-		t.Fatalf("steps %q, want %q", steps, want)
+	if want := []string{"fsync a", "start b", "start c", "start d"}; len(steps) != 7 || !slices.Equal(steps[:4], want) {
+		t.Fatalf("steps %q, want %q and then the three fsyncs", steps, want)
 	}
-	for name, err := range errs {
-		if (name == "c") != (err == errFull) || (name != "c" && err != nil) {
+	if fsyncs := slices.Sorted(slices.Values(steps[4:])); !slices.Equal(fsyncs, []string{"fsync b", "fsync c", "fsync d"}) {
+		t.Fatalf("steps %q: the batch's fsyncs are %q", steps, fsyncs)
+	}
+	for _, name := range []string{"a", "b", "c", "d"} {
+		if err := errs[name]; (name == "c") != (err == errFull) || (name != "c" && err != nil) {
 			t.Errorf("file %s: sync error %v", name, err)
 		}
 	}
@@ -139,7 +155,7 @@ func TestConcurrentSyncsAllReturn(t *testing.T) {
 			t.Errorf("%s synced %d times, want %d", name, synced[name], rounds)
 		}
 	}
-	if q.busy || len(q.waiting) > 0 {
-		t.Fatalf("queue left busy=%v with %d waiting", q.busy, len(q.waiting))
+	if q.syncing != 0 || len(q.waiting) > 0 {
+		t.Fatalf("queue left with %d files syncing and %d waiting", q.syncing, len(q.waiting))
 	}
 }
