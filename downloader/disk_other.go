@@ -32,6 +32,6 @@ func syncDir(dir string) error {
 
 // newSyncFile returns how a finished .part is synced: one by one, as only
 // Linux can start a file's write without waiting for it (syncs_linux.go).
-func newSyncFile() func(*os.File) error {
-	return (*os.File).Sync
+func newSyncFile() func(f *os.File, size int64) error {
+	return func(f *os.File, _ int64) error { return f.Sync() }
 }

@@ -38,7 +38,7 @@ func (t *transfer) finalize() error {
 		return err
 	}
 	if lf == nil { // else synced while it waited, and nothing was written since
-		if err := t.m.syncFile(t.part); err != nil {
+		if err := t.m.syncFile(t.part, t.size); err != nil {
 			return &diskError{fmt.Errorf("sync: %w", err)}
 		}
 	}
@@ -118,7 +118,7 @@ func sameContent(a, b string) bool {
 // the file waits; the commit is the one its completed record then need
 // not wait for.
 func (t *transfer) keepWhileWaiting() error {
-	if err := t.m.syncFile(t.part); err != nil {
+	if err := t.m.syncFile(t.part, t.size); err != nil {
 		return &diskError{fmt.Errorf("sync: %w", err)}
 	}
 	t.record(t.covered())

@@ -404,7 +404,7 @@ func TestAFileWaitingForItsSetIsSyncedAndRecordedWhole(t *testing.T) {
 	cfg.CheckpointInterval = time.Hour
 	m := newLanesManager(t, cfg, time.Hour)
 	var synced atomic.Bool
-	m.syncFile = func(f *os.File) error {
+	m.syncFile = func(f *os.File, _ int64) error {
 		err := f.Sync()
 		synced.Store(true)
 		return err

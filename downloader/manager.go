@@ -23,10 +23,10 @@ type Manager struct {
 	store   *store
 	limiter *limiter
 	hub     *hub
-	// syncFolder is syncDir, and syncFile syncs a finished .part
-	// (newSyncFile); seams for tests.
+	// syncFolder is syncDir, and syncFile syncs a finished .part of size
+	// bytes (newSyncFile); seams for tests.
 	syncFolder func(dir string) error
-	syncFile   func(f *os.File) error
+	syncFile   func(f *os.File, size int64) error
 
 	ctx  context.Context // ends at Close
 	stop context.CancelFunc

@@ -29,9 +29,17 @@ import (
 // fsynced on its own, so an error is its own, and a batch never waits for
 // another program's writes, as syncfs would. Only Linux has
 // sync_file_range; elsewhere files sync one by one as before.
-func newSyncFile() func(*os.File) error {
-	return newSyncQueue().sync
+//
+// Only files of up to syncBatchMaxFile are batched. A larger file's sync
+// is mostly its data's write, which a batch does not make cheaper, and
+// waiting for a batch would only delay it.
+func newSyncFile() func(f *os.File, size int64) error {
+	return newSyncQueue().syncFile
 }
+
+// syncBatchMaxFile is the largest file synced in a batch: the default
+// MinPiece, a file fetched in one piece.
+const syncBatchMaxFile = 1 << 20
 
 // syncQueue holds the files that wait for the batch syncing to end.
 type syncQueue struct {
@@ -61,6 +69,14 @@ func newSyncQueue() *syncQueue {
 		},
 		fsync: (*os.File).Sync,
 	}
+}
+
+// syncFile syncs f, of size bytes: in a batch when it is small.
+func (q *syncQueue) syncFile(f *os.File, size int64) error {
+	if size > syncBatchMaxFile {
+		return q.fsync(f)
+	}
+	return q.sync(f)
 }
 
 // sync returns when f is synced, with f's fsync error.

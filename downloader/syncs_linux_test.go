@@ -30,10 +30,11 @@ func createFiles(t *testing.T, names ...string) map[string]*os.File {
 // Files that come while a sync runs wait, and are then synced as one
 // batch: every write started before the first fsync, the fsyncs run side
 // by side, each fsync's error given to its own file only. A file that
-// finds nothing syncing is synced at once, on its own.
+// finds nothing syncing is synced at once, on its own, and so is a file
+// too large for a batch.
 func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 	t.Parallel()
-	files := createFiles(t, "a", "b", "c", "d", "e")
+	files := createFiles(t, "a", "b", "c", "d", "e", "large")
 	q := newSyncQueue()
 	var mu sync.Mutex
 	var steps []string
@@ -74,7 +75,7 @@ func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 	var wg sync.WaitGroup
 	syncFile := func(name string) {
 		wg.Go(func() {
-			err := q.sync(files[name])
+			err := q.syncFile(files[name], 64<<10)
 			mu.Lock()
 			defer mu.Unlock()
 			errs[name] = err
@@ -82,6 +83,16 @@ func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 	}
 	syncFile("a")
 	<-aSyncing
+	large := make(chan error, 1)
+	go func() { large <- q.syncFile(files["large"], syncBatchMaxFile+1) }()
+	select {
+	case err := <-large:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a file too large for a batch waited for the sync running")
+	}
 	for i, name := range []string{"b", "c", "d"} { // in this order
 		syncFile(name)
 		waitFor(t, func() bool {
@@ -92,10 +103,10 @@ func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 	}
 	close(releaseA)
 	wg.Wait()
-	if want := []string{"fsync a", "start b", "start c", "start d"}; len(steps) != 7 || !slices.Equal(steps[:4], want) {
+	if want := []string{"fsync a", "fsync large", "start b", "start c", "start d"}; len(steps) != 8 || !slices.Equal(steps[:5], want) {
 		t.Fatalf("steps %q, want %q and then the three fsyncs", steps, want)
 	}
-	if fsyncs := slices.Sorted(slices.Values(steps[4:])); !slices.Equal(fsyncs, []string{"fsync b", "fsync c", "fsync d"}) {
+	if fsyncs := slices.Sorted(slices.Values(steps[5:])); !slices.Equal(fsyncs, []string{"fsync b", "fsync c", "fsync d"}) {
 		t.Fatalf("steps %q: the batch's fsyncs are %q", steps, fsyncs)
 	}
 	for _, name := range []string{"a", "b", "c", "d"} {
@@ -105,7 +116,7 @@ func TestFilesThatComeWhileASyncRunsAreSyncedAsOneBatch(t *testing.T) {
 	}
 
 	steps = nil
-	if err := q.sync(files["e"]); err != nil {
+	if err := q.syncFile(files["e"], 64<<10); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"fsync e"}; !slices.Equal(steps, want) {
