@@ -101,7 +101,7 @@ func BenchmarkPublishProgress(b *testing.B) {
 	m := &Manager{hub: newHub(), byID: map[string]*job{}}
 	j := &job{}
 	for i := range 200 {
-		j.files = append(j.files, &file{job: j, rec: fileRecord{Index: i, State: FileDownloading, Size: 1 << 30}})
+		j.addFile(&file{job: j, rec: fileRecord{Index: i, State: FileDownloading, Size: 1 << 30}})
 	}
 	m.jobs = []*job{j}
 	sub := &Subscription{h: m.hub, ready: make(chan struct{}, 1)}

@@ -13,7 +13,10 @@ func (m *Manager) schedule() {
 		return
 	}
 	for _, j := range m.jobs {
-		for _, f := range j.files {
+		for j.next < len(j.files) && j.files[j.next].rec.State != FileQueued {
+			j.next++
+		}
+		for _, f := range j.files[j.next:] {
 			if m.running >= m.settings.MaxActiveFiles {
 				return
 			}

@@ -11,6 +11,11 @@ func (m *Manager) setState(f *file, s FileState, ferr *FileError) {
 	if f.rec.State == s && f.rec.Err == ferr {
 		return
 	}
+	f.job.count[f.rec.State]--
+	f.job.count[s]++
+	if s == FileQueued {
+		f.job.next = 0
+	}
 	f.rec.State, f.rec.Err = s, ferr
 	fi := f.info()
 	m.hub.publish(Event{Type: EventFileState, JobID: f.job.rec.ID, File: &fi})
@@ -39,38 +44,34 @@ func (m *Manager) updateJob(j *job) {
 	}
 }
 
+// addFile appends f to j's files; m.mu must be held, unless j is not
+// yet the Manager's.
+func (j *job) addFile(f *file) {
+	if j.count == nil {
+		j.count = map[FileState]int{}
+	}
+	j.files = append(j.files, f)
+	j.count[f.rec.State]++
+}
+
 // derive computes a job's state from its files: running while any file
 // transfers; otherwise queued, waiting (for a URL) or paused by what its
 // unfinished files wait for; and once all ended, completed, failed or
 // canceled.
 func (j *job) derive() JobState {
-	var n [8]int
-	for _, f := range j.files {
-		switch f.rec.State {
-		case FileDownloading, FileVerifying:
-			return JobRunning
-		case FileQueued:
-			n[0]++
-		case FileURLExpired:
-			n[1]++
-		case FilePaused:
-			n[2]++
-		case FileFailed:
-			n[3]++
-		case FileCanceled:
-			n[4]++
-		}
-	}
+	n := j.count
 	switch {
-	case n[0] > 0:
+	case n[FileDownloading] > 0 || n[FileVerifying] > 0:
+		return JobRunning
+	case n[FileQueued] > 0:
 		return JobQueued
-	case n[1] > 0:
+	case n[FileURLExpired] > 0:
 		return JobWaiting
-	case n[2] > 0:
+	case n[FilePaused] > 0:
 		return JobPaused
-	case n[3] > 0:
+	case n[FileFailed] > 0:
 		return JobFailed
-	case n[4] > 0:
+	case n[FileCanceled] > 0:
 		return JobCanceled
 	}
 	return JobCompleted
