@@ -34,7 +34,14 @@ type Config struct {
 	// progress before the file fails (10).
 	MaxAttempts int
 	// HTTPClient makes every request; it must not follow its own retries.
+	// The Manager uses a copy that checks every redirect (redirect.go).
 	HTTPClient *http.Client
+	// AllowedHosts, when not empty, are the only hosts a redirect may lead
+	// to: "host" allows any port, "host:port" one (as --allow-host).
+	AllowedHosts []string
+	// Proxy says how the default client reaches servers (proxy.go); the
+	// zero value is the environment's or the system's proxy.
+	Proxy ProxySettings
 	// Logger receives structured logs (slog.Default()).
 	Logger *slog.Logger
 }
@@ -52,7 +59,9 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.RetryMax, 30*time.Second)
 	setDefault(&c.MaxAttempts, 10)
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Transport: NewTransport(c.MaxConnsPerHost)}
+		t := NewTransport(c.MaxConnsPerHost)
+		c.Proxy.apply(t)
+		c.HTTPClient = &http.Client{Transport: proxyAware(t)}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -77,8 +86,7 @@ func setDefault[T comparable](v *T, def T) {
 // alive connections reused across the files of one host, no transparent
 // gzip (it would hide the byte counts Range depends on), large read buffers.
 func NewTransport(connsPerHost int) *http.Transport {
-	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
+	t := &http.Transport{
 		DialContext: (&net.Dialer{
 			Timeout:   30 * time.Second,
 			KeepAlive: 30 * time.Second,
@@ -94,4 +102,6 @@ func NewTransport(connsPerHost int) *http.Transport {
 		ReadBufferSize:        64 << 10,
 		WriteBufferSize:       16 << 10,
 	}
+	ProxySettings{}.apply(t) // the environment's or the system's proxy
+	return t
 }

@@ -3,7 +3,6 @@ package downloader
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 )
@@ -130,7 +129,7 @@ func (m *Manager) transition(files []*file, act action) []*file {
 			f.xfer.cancel(act.cause)
 		}
 		if act.to == FileCanceled && f.xfer == nil {
-			discardPart(f)
+			m.discardPart(f)
 		}
 		m.setState(f, act.to, nil)
 		changed = append(changed, f)
@@ -140,8 +139,8 @@ func (m *Manager) transition(files []*file, act action) []*file {
 
 // discardPart deletes a file's partial data; m.mu must be held and no
 // transfer may run for it.
-func discardPart(f *file) {
-	os.Remove(f.rec.Path + partSuffix)
+func (m *Manager) discardPart(f *file) {
+	f.job.place.removePart(f.rec.Rel)
 	f.rec.Done = nil
 	f.done.Store(0)
 }
@@ -205,10 +204,13 @@ func (m *Manager) RemoveJob(id string, deleteParts bool) error {
 	}
 	m.mu.Lock()
 	if deleteParts {
-		removeParts(j.files)
+		m.removeParts(j.files)
 	}
 	folders := completedFolders(j.files)
+	names := fileNames(j.files)
 	m.mu.Unlock()
+	// What stays on disk (files, kept .parts) still holds its name there.
+	defer j.place.names.release(names)
 	// With the record gone no start can redo a rename a power cut undid
 	// (see finalize): the renames must be on disk first.
 	for _, dir := range folders {
@@ -252,13 +254,13 @@ func (m *Manager) saveFiles(files []*file) {
 func checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL", raw)
+		return fmt.Errorf("not a valid URL") // not echoed: it may hold a signature
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("only http and https URLs are accepted, not %q", u.Scheme)
 	}
 	if u.Host == "" {
-		return fmt.Errorf("the URL %q has no host", raw)
+		return fmt.Errorf("the URL %q has no host", RedactURL(raw))
 	}
 	return nil
 }

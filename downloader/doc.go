@@ -32,9 +32,13 @@
 // A restarted Manager resumes every unfinished job by itself.
 //
 // When every range is in, the file is verified (size, and the SHA-256 or MD5
-// the caller gave, or the ETag when it is a plain MD5), fsynced and renamed to
-// its final name. A file with its final name is therefore always complete and
-// verified. If the final name is taken, " (1)", " (2)", … is appended.
+// the caller gave, or the ETag when it may be the content's MD5: etag.go),
+// fsynced and renamed to its final name. A file with its final name is
+// therefore always complete and verified, and FileInfo.VerifiedBy says
+// against what. A mismatch with the caller's checksum or with an ETag
+// fetches the file once more before anything is decided; an ETag alone
+// never costs a file. If the final name is taken, " (1)", " (2)", … is
+// appended.
 // A file of 1-64 MiB checked by an MD5 alone is the exception to hashing as
 // bytes land: MD5 is one chain through a file, so such files wait, once on
 // disk, for others and are hashed sixteen at a time in SIMD lanes

@@ -1,13 +1,17 @@
 package downloader
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Errors callers branch on, checked with errors.Is.
@@ -32,6 +36,9 @@ var (
 	errRemoved       = errors.New("removed")
 	errShutdown      = errors.New("shutting down")
 	errBadResponse   = errors.New("bad response")
+	errETagMismatch  = errors.New("the file does not match its ETag")
+	// errChecksumMismatch: a first copy did not match the portal's checksum.
+	errChecksumMismatch = errors.New("the file does not match the portal's checksum")
 )
 
 // invalidf makes an ErrInvalid that names what is wrong.
@@ -40,11 +47,13 @@ func invalidf(format string, args ...any) error {
 }
 
 // HTTPError is an answer that was not the one asked for. Code is the S3
-// error code from the XML body when the server sent one.
+// error code from the XML body when the server sent one; RetryAfter is
+// the server's Retry-After, zero when it sent none.
 type HTTPError struct {
-	Status  int
-	Code    string
-	Message string
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter time.Duration
 }
 
 func (e *HTTPError) Error() string {
@@ -78,7 +87,27 @@ func readHTTPError(resp *http.Response) *HTTPError {
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	_ = xml.Unmarshal(raw, &body)
-	return &HTTPError{Status: resp.StatusCode, Code: body.Code, Message: body.Message}
+	return &HTTPError{Status: resp.StatusCode, Code: body.Code, Message: body.Message,
+		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date. What
+// cannot be read, or lies in the past, is zero.
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if at, err := http.ParseTime(h); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
 }
 
 // FileError is why a file stopped, as a user should read it.
@@ -104,6 +133,8 @@ const (
 	CodePermission     = "permission_denied"
 	CodePartMissing    = "part_missing"
 	CodeChecksum       = "checksum_mismatch"
+	CodeUnstable       = "download_unstable"
+	CodeCertificate    = "certificate_untrusted"
 	CodeSize           = "size_mismatch"
 	CodeObjectChanging = "object_changing"
 	CodeDisk           = "disk_error"
@@ -129,6 +160,8 @@ func describe(err error) *FileError {
 		return &FileError{CodePermission, "dlhelper may not write to the download folder. Fix its permissions, then resume."}
 	case errors.Is(err, errObjectChanged):
 		return &FileError{CodeObjectChanging, "The file keeps changing on the server. Ask the portal for the order again later, then retry."}
+	case isCertificateError(err):
+		return &FileError{CodeCertificate, "The server's certificate is not trusted (" + err.Error() + "). If your network inspects HTTPS traffic, its certificate must be installed on this computer; otherwise tell the portal's support."}
 	case errors.Is(err, errBadResponse):
 		return &FileError{CodeBadResponse, "The server keeps sending something other than the part of the file asked for (" + err.Error() + "). Retry later; if it keeps happening, a proxy may be altering downloads."}
 	case isDiskError(err):
@@ -141,6 +174,8 @@ func describeHTTP(he *HTTPError) *FileError {
 	switch {
 	case he.expired():
 		return &FileError{CodeURLExpired, "The download link has expired. Open the order in the portal again to refresh it; the bytes already fetched are kept."}
+	case he.Status == http.StatusProxyAuthRequired:
+		return &FileError{CodeProxyAuth, "The proxy server asked for a user name and password, or refused the ones given. Set the proxy's user and password in dlhelper's settings (or in the proxy address), then retry."}
 	case he.Status == http.StatusNotFound:
 		return &FileError{CodeNotFound, "The server no longer has this file. Ask the portal's support about the order."}
 	case he.Status == http.StatusForbidden || he.Status == http.StatusUnauthorized:
@@ -149,6 +184,16 @@ func describeHTTP(he *HTTPError) *FileError {
 		return &FileError{CodeServer, fmt.Sprintf("The server is unavailable (HTTP %d). Retry later; the bytes already fetched are kept.", he.Status)}
 	}
 	return &FileError{CodeHTTP, fmt.Sprintf("The server answered HTTP %d (%s). Retry later or ask the portal's support.", he.Status, http.StatusText(he.Status))}
+}
+
+// isCertificateError reports a TLS certificate that failed verification:
+// another attempt meets the same certificate, so it is not retried.
+func isCertificateError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }
 
 // diskError marks an error that came from the local file, not the network.

@@ -32,6 +32,9 @@ func (t *transfer) fetchPiece(ctx context.Context, p *piece) error {
 		if ctx.Err() != nil {
 			return context.Cause(ctx) // a cancellation is never retried
 		}
+		if errors.Is(err, errWoke) {
+			continue // a connection from before a sleep: reconnect at once
+		}
 		if !retryable(err) {
 			return err
 		}
@@ -42,7 +45,7 @@ func (t *transfer) fetchPiece(ctx context.Context, p *piece) error {
 		if failures >= t.m.cfg.MaxAttempts {
 			return err
 		}
-		wait := backoff(failures, t.m.cfg.RetryBase, t.m.cfg.RetryMax)
+		wait := retryWait(err, failures, t.m.cfg.RetryBase, t.m.cfg.RetryMax)
 		t.m.log.Info("retrying range", "file", t.path, "from", p.next(), "err", err, "wait", wait)
 		if err := sleep(ctx, wait); err != nil {
 			return err
@@ -57,8 +60,21 @@ func retryable(err error) bool {
 		return he.retryable()
 	}
 	var fe *FileError
-	return !errors.As(err, &fe) && !isDiskError(err) &&
+	return !errors.As(err, &fe) && !isDiskError(err) && !isCertificateError(err) &&
 		!errors.Is(err, errObjectChanged) && !errors.Is(err, errNoRanges)
+}
+
+// retryWait is the pause before another attempt: the backoff, or the
+// server's Retry-After when that is longer, capped at most. MinIO answers
+// "Retry-After: 60" to every request while it starts, which takes
+// seconds: honoured whole, a restart would cost each file a minute.
+func retryWait(err error, failures int, base, most time.Duration) time.Duration {
+	wait := backoff(failures, base, most)
+	var he *HTTPError
+	if errors.As(err, &he) && he.RetryAfter > wait {
+		wait = min(he.RetryAfter, most)
+	}
+	return wait
 }
 
 func backoff(failures int, base, most time.Duration) time.Duration {
@@ -91,6 +107,7 @@ func (t *transfer) fetchOnce(ctx context.Context, p *piece) error {
 	defer release()
 	rctx, cut := context.WithCancelCause(ctx)
 	defer cut(nil)
+	defer t.m.wakes.track(cut)()
 	stall := time.AfterFunc(t.m.cfg.StallTimeout, func() { cut(errStalled) })
 	defer stall.Stop()
 
@@ -103,7 +120,7 @@ func (t *transfer) fetchOnce(ctx context.Context, p *piece) error {
 	}
 	resp, err := t.m.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return stalledOr(rctx, err)
+		return stalledOr(rctx, redactErr(err)) // it is logged and shown: no signature
 	}
 	defer resp.Body.Close()
 	if err := t.accept(resp, p, want); err != nil {
@@ -114,8 +131,11 @@ func (t *transfer) fetchOnce(ctx context.Context, p *piece) error {
 
 // stalledOr names a stall as the cause of an error the cut produced.
 func stalledOr(ctx context.Context, err error) error {
-	if err != nil && errors.Is(context.Cause(ctx), errStalled) {
-		return errStalled
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, errStalled) || errors.Is(cause, errWoke) {
+		return cause
 	}
 	return err
 }
@@ -131,7 +151,7 @@ func (t *transfer) url() string {
 func (t *transfer) request(ctx context.Context, url string, want span) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadResponse, err)
+		return nil, fmt.Errorf("%w: %v", errBadResponse, redactErr(err))
 	}
 	if !t.oneStream {
 		if want.End < 0 {
@@ -178,7 +198,7 @@ func (t *transfer) acceptRange(resp *http.Response, p *piece, want span) error {
 	}
 	etag := resp.Header.Get("ETag")
 	if t.size < 0 {
-		t.learn(total, etag, true)
+		t.learn(total, resp.Header, true)
 		want.End = min(want.End, total)
 		p.setEnd(want.End)
 	} else if total != t.size || (t.etag != "" && etag != "" && etag != t.etag) {
@@ -201,12 +221,12 @@ func (t *transfer) acceptWhole(resp *http.Response, p *piece) error {
 	etag := resp.Header.Get("ETag")
 	switch {
 	case t.oneStream && t.size < 0:
-		t.learn(resp.ContentLength, etag, false)
+		t.learn(resp.ContentLength, resp.Header, false)
 		p.setEnd(resp.ContentLength)
 		return nil
 	case t.size < 0: // the probe: the server ignores Range
 		t.oneStream = true
-		t.learn(resp.ContentLength, etag, false)
+		t.learn(resp.ContentLength, resp.Header, false)
 		p.setEnd(resp.ContentLength)
 		return nil
 	case t.etag != "" && etag != "" && etag != t.etag:
@@ -217,9 +237,10 @@ func (t *transfer) acceptWhole(resp *http.Response, p *piece) error {
 
 // learn pins what the first answer says of the object and lets the other
 // workers start.
-func (t *transfer) learn(size int64, etag string, ranged bool) {
+func (t *transfer) learn(size int64, h http.Header, ranged bool) {
 	t.mu.Lock()
-	t.size, t.etag, t.ranged = size, etag, ranged
+	t.size, t.etag, t.ranged = size, h.Get("ETag"), ranged
+	t.etagNotMD5 = etagRuledOut(h)
 	t.mu.Unlock()
 	t.startDigests()
 	t.markProbed()

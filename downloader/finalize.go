@@ -1,7 +1,6 @@
 package downloader
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -42,10 +40,13 @@ func (t *transfer) finalize() error {
 			return &diskError{fmt.Errorf("sync: %w", err)}
 		}
 	}
+	if err := t.checkPart(); err != nil { // the rename must move this file, not what took its name
+		return err
+	}
 	t.closePart()
-	part, final := t.path+partSuffix, t.path
-	if exists(final) && !sameContent(part, final) { // someone made a file of that name meanwhile
-		final = uniquePath(final, func(string) bool { return false })
+	part, final := t.rel+partSuffix, t.rel
+	if t.place().onDisk(final) && !t.place().sameContent(part, final) { // someone made a file of that name meanwhile
+		final = t.place().names.reserve(final)
 	}
 	// The record says completed, with the whole verified file, before the
 	// rename: a crash before the rename finds the .part and renames it
@@ -70,44 +71,14 @@ func (t *transfer) finalize() error {
 	// bytes are already recorded, so a crash before this commit finds the
 	// record whole and the file renamed (transfer.renamed), and fetches
 	// nothing.
-	t.path = final
+	t.rel, t.path = final, within(t.place().dir, final)
 	t.record(spans{{0, t.size}})
 	t.m.saveFileAs(t.f, FileCompleted, t.onePiece() || lf != nil)
-	if err := os.Rename(part, final); err != nil {
+	if err := retryBusy(func() error { return t.place().root.Rename(native(part), native(final)) }); err != nil {
 		return &diskError{fmt.Errorf("rename: %w", err)}
 	}
+	t.markOfTheWeb()
 	return nil
-}
-
-// sameContent reports that files a and b hold the same bytes. It opens
-// and reads them only when b is a regular file of a's size.
-func sameContent(a, b string) bool {
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	if err1 != nil || err2 != nil || !sb.Mode().IsRegular() || sa.Size() != sb.Size() {
-		return false
-	}
-	fa, err := os.Open(a)
-	if err != nil {
-		return false
-	}
-	defer fa.Close()
-	fb, err := os.Open(b)
-	if err != nil {
-		return false
-	}
-	defer fb.Close()
-	ba, bb := make([]byte, 64<<10), make([]byte, 64<<10)
-	for {
-		na, erra := io.ReadFull(fa, ba)
-		nb, errb := io.ReadFull(fb, bb)
-		if na != nb || !bytes.Equal(ba[:na], bb[:nb]) {
-			return false
-		}
-		if erra != nil || errb != nil {
-			return (erra == io.EOF || erra == io.ErrUnexpectedEOF) && erra == errb
-		}
-	}
 }
 
 // keepWhileWaiting syncs a file that waits for its set (lanes.go) and
@@ -142,18 +113,19 @@ func (t *transfer) fitPart() error {
 }
 
 // verify checks every digest known: the caller's SHA-256 and MD5, or else
-// the ETag when it is a plain MD5 (MinIO's multipart ETags, "…-N", are
-// not), hashed here or, for lf, in a set with other files. A mismatch
-// deletes the .part: its bad bytes cannot be told from good ones.
+// the ETag when it may be the content's MD5 (etagMD5), hashed here or, for
+// lf, in a set with other files. It sets t.verified to what the file was
+// checked against. The size was checked on every answer.
 func (t *transfer) verify(lf *laneFile) error {
 	t.hashMu.Lock()
 	defer t.hashMu.Unlock()
+	t.verified = VerifiedSize
 	if lf != nil {
 		sum, err := t.m.laneSum(t.ctx, lf)
 		if err != nil {
 			return err
 		}
-		return t.check("MD5", hex.EncodeToString(sum), t.laneMD5)
+		return t.check(digest{name: "MD5", want: t.laneMD5, source: t.laneSource}, hex.EncodeToString(sum))
 	}
 	if len(t.digests) == 0 {
 		return nil
@@ -162,83 +134,110 @@ func (t *transfer) verify(lf *laneFile) error {
 		return err
 	}
 	for _, d := range t.digests {
-		if err := t.check(d.name, hex.EncodeToString(d.h.Sum(nil)), d.want); err != nil {
+		if err := t.check(d, hex.EncodeToString(d.h.Sum(nil))); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// check compares a digest with the one wanted; a mismatch deletes the .part.
-func (t *transfer) check(name, got, want string) error {
-	if got == want {
+// check compares a digest with the sum got. A mismatch with the portal's
+// checksum deletes the .part: its bad bytes cannot be told from good ones.
+// A mismatch with an ETag is decided by etagMismatch.
+func (t *transfer) check(d digest, got string) error {
+	switch {
+	case got == d.want:
+		if t.verified == VerifiedSize || d.source == VerifiedSHA256 {
+			t.verified = d.source
+		}
+		return nil
+	case d.source == VerifiedETag:
+		return t.etagMismatch(got)
+	}
+	t.discard()
+	if !t.refetched {
+		return errChecksumMismatch // run fetches it once more
+	}
+	return &FileError{CodeChecksum, fmt.Sprintf("The file did not match the portal's %s checksum, twice: dlhelper fetched it once more by itself and deleted both copies. The file on the server may be damaged; tell the portal's support.", d.name)}
+}
+
+// etagMismatch decides what a file that does not match its ETag means. A
+// 32-hex ETag is only sometimes an MD5: gateways and CDNs make others with
+// no header that says so. So the file is fetched once more (errETagMismatch)
+// and the second copy decides: it matches the ETag (the first was damaged,
+// on the way or on disk), or it has the first copy's bytes (the ETag is an
+// identifier: the file stands on its size, and the host's ETags are not
+// trusted again), or neither (the bytes change from one download to the
+// next, which is an error). A file is never lost on an ETag's word alone.
+func (t *transfer) etagMismatch(got string) error {
+	switch t.etagFirstSum {
+	case "":
+		t.etagFirstSum = got
+		t.discard()
+		return errETagMismatch
+	case got:
+		t.m.distrustETags(t.url())
+		t.m.log.Info("the ETag is not this file's MD5; the file is checked by its size", "file", t.path)
 		return nil
 	}
 	t.discard()
-	return &FileError{CodeChecksum, fmt.Sprintf("The downloaded file does not match its %s checksum, so it was deleted. Retry the download; if it fails again, tell the portal's support.", name)}
+	return &FileError{CodeUnstable, "Two downloads of this file gave different bytes, and neither matched the server's checksum, so it was deleted. Retry the download; if it happens again, a proxy or the network may be damaging downloads."}
 }
 
 // discard deletes the .part after a failed verification and forgets its
 // bytes, so a retry starts from zero.
 func (t *transfer) discard() {
 	t.closePart()
-	os.Remove(t.path + partSuffix)
+	t.place().removePart(t.rel)
 	t.forget()
 	t.commit(nil)
 }
 
+// A digest is one checksum a file must match; source says whose word it
+// is (VerifiedSHA256, VerifiedMD5 or VerifiedETag).
 type digest struct {
-	name, want string
-	h          hash.Hash
+	name, want, source string
+	h                  hash.Hash
 }
 
-func digests(spec FileSpec, etag string) []digest {
+// digests lists the checksums to verify: the portal's, or else the ETag
+// when it may be an MD5 (etagNotMD5: the answer said it is not).
+func digests(spec FileSpec, etag string, etagNotMD5 bool) []digest {
 	var out []digest
 	if spec.SHA256 != "" {
-		out = append(out, digest{"SHA-256", strings.ToLower(spec.SHA256), sha256.New()})
+		out = append(out, digest{"SHA-256", strings.ToLower(spec.SHA256), VerifiedSHA256, sha256.New()})
 	}
 	// The ETag is checked only when the caller gave no checksum: one it
 	// gave already proves every byte, and a second digest would double
 	// the CPU that verification costs.
-	md5Want := strings.ToLower(spec.MD5)
-	if md5Want == "" && spec.SHA256 == "" {
-		md5Want = etagMD5(etag)
-	}
-	if md5Want != "" {
-		out = append(out, digest{"MD5", md5Want, md5.New()})
+	switch {
+	case spec.MD5 != "":
+		out = append(out, digest{"MD5", strings.ToLower(spec.MD5), VerifiedMD5, md5.New()})
+	case spec.SHA256 == "" && !etagNotMD5:
+		if want := etagMD5(etag); want != "" {
+			out = append(out, digest{"MD5", want, VerifiedETag, md5.New()})
+		}
 	}
 	return out
-}
-
-// etagMD5 returns the ETag when it is a plain MD5 of the content.
-func etagMD5(etag string) string {
-	e := strings.ToLower(strings.Trim(strings.TrimPrefix(etag, "W/"), `"`))
-	if len(e) != 32 || strings.HasPrefix(etag, "W/") {
-		return ""
-	}
-	if _, err := hex.DecodeString(e); err != nil {
-		return ""
-	}
-	return e
 }
 
 // startDigests prepares the digests to verify, once the ETag is known (a
 // multipart ETag is no MD5, and hashing for nothing costs CPU).
 func (t *transfer) startDigests() {
 	t.mu.Lock()
-	etag, size := t.etag, t.size
+	etag, notMD5, size := t.etag, t.etagNotMD5, t.size
 	t.mu.Unlock()
 	t.m.mu.Lock()
-	ds := digests(t.f.rec.Spec, etag)
+	ds := digests(t.f.rec.Spec, etag, notMD5 || t.m.etagDistrusted(t.f.rec.Spec.URL))
 	lane := t.m.laneEligible(ds, size)
 	if !lane {
 		t.m.dropCandidate(t)
 	}
 	t.m.mu.Unlock()
 	t.hashMu.Lock()
-	t.digests, t.laneMD5 = ds, ""
+	t.digests, t.laneMD5, t.laneSource = ds, "", ""
 	if lane { // hashed with other files once on disk (lanes.go)
-		t.digests, t.laneMD5 = nil, ds[0].want
+		t.digests, t.laneMD5, t.laneSource = nil, ds[0].want, ds[0].source
 	}
 	t.hashed.Store(0)
 	t.hashMu.Unlock()

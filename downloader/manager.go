@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,10 @@ type Manager struct {
 	store   *store
 	limiter *limiter
 	hub     *hub
+	// place is the download folder new jobs go to; places are every
+	// folder a job was added under, by path (place.go). Guarded by mu.
+	place  *place
+	places map[string]*place
 	// syncFolder is syncDir, and syncFile syncs a finished .part of size
 	// bytes (newSyncFile); seams for tests.
 	syncFolder func(dir string) error
@@ -44,13 +47,20 @@ type Manager struct {
 	// and rename; at most MaxActiveFiles do.
 	finishing int
 	// lanes gathers files to verify together (lanes.go).
-	lanes  lanes
-	closed bool
+	lanes lanes
+	// etagHosts are hosts whose 32-hex ETags proved not to be MD5s (etag.go).
+	etagHosts map[string]bool
+	// resolve looks up redirect targets (redirect.go); a seam for tests.
+	resolve resolver
+	closed  bool
+	// wakes cuts the requests in flight when the computer wakes (wake.go).
+	wakes *wakes
 }
 
 // job is a Manager's live job; guarded by Manager.mu unless said otherwise.
 type job struct {
 	rec   jobRecord
+	place *place // the download folder it was added under, for good
 	files []*file
 	// count says how many files are in each state, so that a file's
 	// change of state derives the job's without a pass over all files;
@@ -63,6 +73,11 @@ type job struct {
 	gone  bool // removed; its transfers must not write records again
 	// progress bookkeeping, touched by the progress loop only
 	lastSent time.Time
+	// lastDone and speed: the job's smoothed speed, from its own byte
+	// count (progress.go), guarded by Manager.mu.
+	lastDone int64
+	speed    float64
+	measured bool // lastDone holds a count: the first tick only takes one
 }
 
 // file is a Manager's live file; guarded by Manager.mu unless said otherwise.
@@ -102,14 +117,23 @@ func New(cfg Config) (*Manager, error) {
 		limiter:  newLimiter(cfg.Settings.RateLimit),
 		ctx:      ctx, stop: stop, settings: cfg.Settings,
 		byID: map[string]*job{}, hosts: map[string]chan struct{}{},
-		lanes: newLanes(),
+		lanes: newLanes(), wakes: newWakes(),
 	}
-	if err := m.restore(); err != nil {
+	if err := m.openPlaces(); err != nil {
+		m.closePlaces()
 		st.close()
 		return nil, err
 	}
-	m.wg.Add(1)
+	m.resolve = lookupHost
+	m.cfg.HTTPClient = m.redirectChecked(cfg.HTTPClient)
+	if err := m.restore(); err != nil {
+		st.close()
+		m.closePlaces()
+		return nil, err
+	}
+	m.wg.Add(2)
 	go m.progressLoop()
+	go func() { defer m.wg.Done(); watchWakes(m.ctx, m.onWake) }()
 	m.mu.Lock()
 	m.schedule()
 	m.mu.Unlock()
@@ -124,10 +148,13 @@ func (m *Manager) restore() error {
 		return err
 	}
 	for _, r := range recs {
-		j := &job{rec: r}
+		p := m.restorePlace(&r)
+		p.restoreDir(&r)
+		j := &job{rec: r, place: p}
 		for _, fr := range files[r.ID] {
-			if fr.State.active() || renamePending(fr) {
-				fr.State = FileQueued
+			m.restoreFile(p, r.Folder, &fr)
+			if fr.Rel != "" {
+				p.names.keep([]string{fr.Rel})
 			}
 			f := &file{job: j, rec: fr}
 			f.done.Store(fr.Done.size())
@@ -143,21 +170,6 @@ func (m *Manager) restore() error {
 		m.log.Info("resumed state", "jobs", len(m.jobs))
 	}
 	return nil
-}
-
-// renamePending reports a record finalize stored as completed whose
-// rename did not happen (the process died in between): the verified
-// .part is there and the final file is not. Queued again, the transfer
-// finds every byte present, verifies the .part once more and renames it.
-func renamePending(r fileRecord) bool {
-	if r.State != FileCompleted {
-		return false
-	}
-	if _, err := os.Lstat(r.Path); !errors.Is(err, os.ErrNotExist) {
-		return false
-	}
-	st, err := os.Stat(r.Path + partSuffix)
-	return err == nil && st.Mode().IsRegular() && st.Size() == r.Size
 }
 
 // Close stops every transfer, makes their progress durable, and closes the
@@ -180,7 +192,9 @@ func (m *Manager) Close() error {
 	m.stop()
 	m.wg.Wait()
 	m.hub.close()
-	return m.store.close()
+	err := m.store.close()
+	m.closePlaces()
+	return err
 }
 
 // Add validates spec, records the job and queues its files.
@@ -188,12 +202,20 @@ func (m *Manager) Add(spec JobSpec) (JobInfo, error) {
 	if err := CheckSpec(spec); err != nil {
 		return JobInfo{}, err
 	}
+	p := m.currentPlace()
+	if err := m.checkSpace(spec); err != nil {
+		return JobInfo{}, err
+	}
+	// Names are chosen before the Manager's lock is taken: the disk checks
+	// for 10,000 files must not hold up every other call.
+	rels := p.reserveNames(spec)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
+		p.names.release(rels)
 		return JobInfo{}, ErrClosed
 	}
-	j := m.newJob(spec)
+	j := m.newJob(p, spec, rels)
 	recs := make([]fileRecord, len(j.files))
 	for i, f := range j.files {
 		recs[i] = f.rec
@@ -201,6 +223,7 @@ func (m *Manager) Add(spec JobSpec) (JobInfo, error) {
 	// The job is on disk before anyone hears of it, so a crash cannot
 	// lose a job the page was told about.
 	if err := m.store.putJob(&j.rec, recs); err != nil {
+		p.names.release(rels)
 		return JobInfo{}, fmt.Errorf("save job: %w", err)
 	}
 	m.jobs = append(m.jobs, j)
@@ -213,38 +236,21 @@ func (m *Manager) Add(spec JobSpec) (JobInfo, error) {
 }
 
 // newJob builds a job from a checked spec and gives each file a free path.
-func (m *Manager) newJob(spec JobSpec) *job {
-	dir := within(m.cfg.Root, spec.Folder)
-	j := &job{rec: jobRecord{
-		ID: newID(), Name: spec.Name, Folder: spec.Folder, Dir: dir,
-		Connections: spec.Connections, Sequential: spec.Sequential,
-		Created: time.Now().UTC(),
+func (m *Manager) newJob(p *place, spec JobSpec, rels []string) *job {
+	dir := within(p.dir, spec.Folder)
+	j := &job{place: p, rec: jobRecord{
+		ID: newID(), Name: spec.Name, Folder: spec.Folder, Dir: dir, Root: p.dir,
+		Connections: spec.Connections, Sequential: spec.Sequential, Origin: spec.Origin,
+		PageURL: spec.PageURL, Created: time.Now().UTC(),
 	}}
-	taken := m.takenPaths()
 	for i, fs := range spec.Files {
-		path := uniquePath(within(dir, fs.Name), func(p string) bool { return taken[strings.ToLower(p)] })
-		taken[strings.ToLower(path)] = true
 		size := int64(-1)
 		j.addFile(&file{job: j, rec: fileRecord{
-			Index: i, Spec: fs, Path: path, State: FileQueued, Size: size,
+			Index: i, Spec: fs, Path: within(p.dir, rels[i]), Rel: rels[i], State: FileQueued, Size: size,
 		}})
 	}
 	j.state = j.derive()
 	return j
-}
-
-// takenPaths lists, case-folded for case-insensitive disks, the final
-// paths of files that are not complete yet (complete ones are on disk).
-func (m *Manager) takenPaths() map[string]bool {
-	taken := map[string]bool{}
-	for _, j := range m.jobs {
-		for _, f := range j.files {
-			if f.rec.State != FileCompleted {
-				taken[strings.ToLower(f.rec.Path)] = true
-			}
-		}
-	}
-	return taken
 }
 
 // Jobs returns a snapshot of every job, oldest first.
@@ -305,7 +311,7 @@ func (m *Manager) SetSettings(s Settings) (Settings, error) {
 func (m *Manager) info(j *job) JobInfo {
 	ji := JobInfo{
 		ID: j.rec.ID, Name: j.rec.Name, State: j.state, Dir: j.rec.Dir,
-		Sequential: j.rec.Sequential, Created: j.rec.Created,
+		Sequential: j.rec.Sequential, Origin: j.rec.Origin, PageURL: j.rec.PageURL, Created: j.rec.Created,
 		Files: make([]FileInfo, len(j.files)),
 	}
 	ji.Progress = j.progress()
@@ -316,11 +322,15 @@ func (m *Manager) info(j *job) JobInfo {
 }
 
 func (f *file) info() FileInfo {
-	return FileInfo{
+	fi := FileInfo{
 		Index: f.rec.Index, Name: f.rec.Spec.Name, Path: f.rec.Path,
 		State: f.rec.State, Size: f.size(), Done: f.done.Load(),
 		Speed: int64(f.speed), Error: f.rec.Err,
 	}
+	if f.rec.State == FileCompleted {
+		fi.VerifiedBy = f.rec.Verified
+	}
+	return fi
 }
 
 // size is the file's size as far as known: the probed size, else the size
@@ -380,10 +390,10 @@ func newID() string {
 }
 
 // removeParts deletes the .part files of unfinished files.
-func removeParts(files []*file) {
+func (m *Manager) removeParts(files []*file) {
 	for _, f := range files {
 		if f.rec.State != FileCompleted {
-			os.Remove(f.rec.Path + partSuffix)
+			f.job.place.removePart(f.rec.Rel)
 		}
 	}
 }

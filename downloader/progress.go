@@ -31,6 +31,7 @@ func (m *Manager) publishProgress(dt time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, j := range m.jobs {
+		j.updateSpeed(dt, alpha)
 		var changed []FileProgress
 		for _, f := range j.files {
 			f.updateSpeed(dt, alpha)
@@ -44,6 +45,29 @@ func (m *Manager) publishProgress(dt time.Duration) {
 		}
 		p := j.progress()
 		m.hub.publish(Event{Type: EventJobProgress, JobID: j.rec.ID, Progress: &p, Files: changed})
+	}
+}
+
+// updateSpeed folds the job's bytes since the last tick into its smoothed
+// speed. It counts the job's bytes, not its files' speeds: on an order of
+// small files, files finish between two ticks, and a sum of per-file
+// speeds lost their bytes (0.9-2.5 MB/s shown against a real 4.0 MB/s).
+func (j *job) updateSpeed(dt time.Duration, alpha float64) {
+	var done int64
+	for _, f := range j.files {
+		done += f.done.Load()
+	}
+	inst := max(0, float64(done-j.lastDone)/dt.Seconds()) // a file restarted from zero moves nothing
+	j.lastDone = done
+	switch {
+	case !j.measured: // the bytes of an earlier run are no speed
+		j.measured = true
+	case j.state != JobRunning:
+		j.speed = 0
+	case j.speed == 0:
+		j.speed = inst
+	default:
+		j.speed += alpha * (inst - j.speed)
 	}
 }
 

@@ -84,7 +84,7 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 		m.setState(f, FileCompleted, nil)
 		m.log.Info("file completed", "job", f.job.rec.ID, "file", f.rec.Path, "bytes", f.rec.Size)
 	case errors.Is(cause, errCanceled):
-		discardPart(f)
+		m.discardPart(f)
 	case errors.Is(cause, errPaused), errors.Is(cause, errRemoved), errors.Is(cause, errShutdown):
 	default:
 		fe := describe(err)

@@ -81,7 +81,6 @@ func (j *job) derive() JobState {
 // callers who pass sizes in the job get an exact total from the start.
 func (j *job) progress() Progress {
 	p := Progress{ETA: -1}
-	var speed float64
 	for _, f := range j.files {
 		size := f.size()
 		if size < 0 || p.Total < 0 {
@@ -90,11 +89,8 @@ func (j *job) progress() Progress {
 			p.Total += size
 		}
 		p.Done += f.done.Load()
-		if f.rec.State.active() {
-			speed += f.speed
-		}
 	}
-	p.Speed = int64(speed)
+	p.Speed = int64(j.speed) // the job's own, see job.updateSpeed
 	if p.Total >= 0 && p.Speed > 0 {
 		p.ETA = (p.Total - p.Done + p.Speed - 1) / p.Speed
 	}

@@ -30,21 +30,37 @@ type jobRecord struct {
 	Dir         string    `json:"dir"`
 	Connections int       `json:"connections"`
 	Sequential  bool      `json:"sequential"`
+	Origin      string    `json:"origin,omitempty"`
 	Created     time.Time `json:"created"`
+	// Root is the download folder the job was added under (place.go);
+	// empty in records older than the choice of folder.
+	Root string `json:"root,omitempty"`
+	// PageURL is JobSpec.PageURL.
+	PageURL string `json:"pageUrl,omitempty"`
 }
 
 // fileRecord is what is kept of a file. Done claims bytes that are on disk:
 // it is committed only after the .part file was synced.
 type fileRecord struct {
-	Index  int        `json:"index"`
-	Spec   FileSpec   `json:"spec"`
-	Path   string     `json:"path"`
+	Index int      `json:"index"`
+	Spec  FileSpec `json:"spec"`
+	// Path is shown to the user; Rel is the name below the download root
+	// that file-system steps take. Both are rebuilt on load from the
+	// job's folder and the file's checked name (Manager.restorePath).
+	Path string `json:"path"`
+	Rel  string `json:"rel,omitempty"`
+	// PartID is the identity of the .part this file writes, once made.
+	PartID *fileID    `json:"partID,omitempty"`
 	State  FileState  `json:"state"`
 	Err    *FileError `json:"err,omitempty"`
 	Size   int64      `json:"size"` // -1 until probed
 	ETag   string     `json:"etag,omitempty"`
-	Ranged bool       `json:"ranged"` // the server honours Range
-	Done   spans      `json:"done,omitempty"`
+	// ETagNotMD5: the server's answer ruled the ETag out as an MD5.
+	ETagNotMD5 bool  `json:"etagNotMD5,omitempty"`
+	Ranged     bool  `json:"ranged"` // the server honours Range
+	Done       spans `json:"done,omitempty"`
+	// Verified is what the completed file was checked against.
+	Verified string `json:"verified,omitempty"`
 }
 
 type store struct {

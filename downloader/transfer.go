@@ -32,12 +32,19 @@ type transfer struct {
 
 	// What the transfer knows of the object; written by the probe (worker 0
 	// before probed closes) and by resets (no worker runs), read after.
-	size      int64 // -1 until known
-	etag      string
-	ranged    bool
-	oneStream bool   // the server ignored a range: fetch from zero, no Range
-	path      string // final path; the data goes to path+partSuffix
-	part      *os.File
+	size int64 // -1 until known
+	etag string
+	// etagNotMD5 says the answer ruled the ETag out as the content's MD5
+	// (etagRuledOut): an encrypted object's ETag identifies it only.
+	etagNotMD5 bool
+	ranged     bool
+	oneStream  bool   // the server ignored a range: fetch from zero, no Range
+	path       string // final path; the data goes to path+partSuffix
+	part       *os.File
+	// rel is path relative to the download root, "/"-separated: every
+	// file-system step takes it (root.go). partID is the .part's identity.
+	rel    string
+	partID *fileID
 
 	probed    chan struct{}
 	probeOnce sync.Once
@@ -48,11 +55,21 @@ type transfer struct {
 	// verify reads back only what is left at the end.
 	digests []digest
 	// laneMD5 is the MD5 the file must have when it is hashed with other
-	// files once on disk (lanes.go) instead of as it arrives.
-	laneMD5 string
-	hashed  atomic.Int64
-	hashMu  sync.Mutex
-	kick    chan struct{} // a piece ended: there may be bytes to catch up on
+	// files once on disk (lanes.go) instead of as it arrives; laneSource
+	// says whose word it is (VerifiedMD5 or VerifiedETag).
+	laneMD5    string
+	laneSource string
+	// verified is what the finished file was checked against (Verified*).
+	verified string
+	// refetched says the file was fetched once more after its bytes did
+	// not match the portal's checksum; a second mismatch fails it.
+	refetched bool
+	// etagFirstSum is the MD5 of a first copy that did not match its
+	// ETag; the second copy is held against it (etagMismatch).
+	etagFirstSum string
+	hashed       atomic.Int64
+	hashMu       sync.Mutex
+	kick         chan struct{} // a piece ended: there may be bytes to catch up on
 
 	mu       sync.Mutex
 	queue    []span   // planned, not yet taken, in file order
@@ -82,6 +99,16 @@ func (t *transfer) run() error {
 			t.m.log.Info("server ignores ranges, using one stream", "file", t.path)
 		case errors.Is(err, errObjectChanged) && restarts < maxRestarts:
 			t.m.log.Warn("object changed, starting over", "file", t.path)
+		case errors.Is(err, errETagMismatch):
+			t.m.log.Info("file does not match its ETag, fetching it once more to see whether the ETag is an MD5", "file", t.path)
+			continue
+		case errors.Is(err, errChecksumMismatch):
+			// verify deleted the bytes: the next attempt fetches anew.
+			// One copy that does not match could have been damaged on the
+			// way; two say the portal's checksum and the server disagree.
+			t.refetched = true
+			t.m.log.Warn("file does not match the portal's checksum, fetching it once more", "file", t.path)
+			continue
 		default:
 			return err
 		}
@@ -120,30 +147,14 @@ func (t *transfer) attempt() error {
 func (t *transfer) open() error {
 	t.m.mu.Lock()
 	r := t.f.rec
-	t.size, t.etag, t.ranged, t.path = r.Size, r.ETag, r.Ranged, r.Path
+	t.size, t.etag, t.etagNotMD5, t.ranged, t.path = r.Size, r.ETag, r.ETagNotMD5, r.Ranged, r.Path
+	t.rel, t.partID = r.Rel, r.PartID
 	t.done = append(spans(nil), r.Done...)
 	t.m.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(t.path), 0o755); err != nil {
-		return &diskError{fmt.Errorf("create folder: %w", err)}
-	}
 	if t.part != nil {
 		return nil
 	}
-	partPath := t.path + partSuffix
-	st, statErr := os.Stat(partPath)
-	if statErr != nil && t.renamed() {
-		return errRenamed
-	}
-	if len(t.done) > 0 && (statErr != nil || st.Size() < t.size) {
-		t.m.log.Warn("partial file missing or short, starting the file over", "file", partPath)
-		t.forget()
-	}
-	part, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return &diskError{fmt.Errorf("open %s: %w", partPath, err)}
-	}
-	t.part = part
-	return nil
+	return t.openPart()
 }
 
 // errRenamed says open found the file already verified and renamed.
@@ -155,15 +166,15 @@ func (t *transfer) renamed() bool {
 	if t.size < 0 || t.done.size() != t.size {
 		return false
 	}
-	st, err := os.Stat(t.path)
+	st, err := t.place().root.Lstat(native(t.rel))
 	return err == nil && st.Mode().IsRegular() && st.Size() == t.size
 }
 
 // forget drops everything known of the object, so the next pass probes it
 // afresh and writes from byte zero.
 func (t *transfer) forget() {
-	t.size, t.etag, t.ranged, t.done = -1, "", false, nil
-	t.digests, t.laneMD5 = nil, ""
+	t.size, t.etag, t.etagNotMD5, t.ranged, t.done = -1, "", false, false, nil
+	t.digests, t.laneMD5, t.laneSource, t.verified = nil, "", "", ""
 	t.hashed.Store(0)
 	t.f.done.Store(0)
 }
@@ -426,7 +437,7 @@ func (t *transfer) checkpoint() error {
 
 // checkPart fails when the .part on disk is no longer the file being written.
 func (t *transfer) checkPart() error {
-	onDisk, err := os.Stat(t.path + partSuffix)
+	onDisk, err := t.place().root.Lstat(native(t.rel + partSuffix))
 	open, err2 := t.part.Stat()
 	if err != nil || err2 != nil || !os.SameFile(onDisk, open) {
 		return &FileError{CodePartMissing, fmt.Sprintf("The partial file %s was deleted or moved. Retry the download to fetch this file again.", filepath.Base(t.path+partSuffix))}
@@ -457,11 +468,13 @@ func (t *transfer) commit(done spans) error {
 // (or Manager.finish) saves it.
 func (t *transfer) record(done spans) {
 	t.mu.Lock()
-	size, etag, ranged := t.size, t.etag, t.ranged
+	size, etag, notMD5, ranged := t.size, t.etag, t.etagNotMD5, t.ranged
 	t.mu.Unlock()
 	t.m.mu.Lock()
 	r := &t.f.rec
-	r.Size, r.ETag, r.Ranged, r.Done, r.Path = size, etag, ranged, done, t.path
+	r.Size, r.ETag, r.ETagNotMD5, r.Ranged, r.Done, r.Path = size, etag, notMD5, ranged, done, t.path
+	r.Rel, r.PartID = t.rel, t.partID
+	r.Verified = t.verified
 	t.m.mu.Unlock()
 }
 

@@ -13,6 +13,12 @@ type JobSpec struct {
 	Connections int `json:"connections,omitempty"`
 	// Sequential fetches each file in order over one connection.
 	Sequential bool `json:"sequential,omitempty"`
+	// Origin is the web origin of the page that asked for the job, "" for
+	// local tools; the bridge shows a page only its own origin's jobs.
+	Origin string `json:"origin,omitempty"`
+	// PageURL is the portal page the order came from, shown as a link on
+	// the status page; the bridge accepts only a page of Origin's own.
+	PageURL string `json:"pageUrl,omitempty"`
 }
 
 // FileSpec is one file of a job.
@@ -72,6 +78,8 @@ type JobInfo struct {
 	State      JobState  `json:"state"`
 	Dir        string    `json:"dir"`
 	Sequential bool      `json:"sequential"`
+	Origin     string    `json:"origin,omitempty"`  // JobSpec.Origin
+	PageURL    string    `json:"pageUrl,omitempty"` // JobSpec.PageURL
 	Created    time.Time `json:"created"`
 	Progress
 	Files []FileInfo `json:"files"`
@@ -97,7 +105,21 @@ type FileInfo struct {
 	Done  int64      `json:"done"`
 	Speed int64      `json:"speed"`
 	Error *FileError `json:"error,omitempty"`
+	// VerifiedBy says, once the file is completed, what it was checked
+	// against: one of the Verified* values.
+	VerifiedBy string `json:"verifiedBy,omitempty"`
 }
+
+// What a completed file was checked against, strongest first. Every file's
+// size is checked against the server's on every answer (and the portal's,
+// when it gave one); VerifiedSize means nothing more was known: no
+// checksum from the portal, and an ETag that is no MD5 of the content.
+const (
+	VerifiedSHA256 = "sha256"   // the portal's SHA-256
+	VerifiedMD5    = "md5"      // the portal's MD5
+	VerifiedETag   = "etag-md5" // the server's ETag, which was the content's MD5
+	VerifiedSize   = "size"     // the size alone
+)
 
 // FileProgress is the part of a file a progress event carries.
 type FileProgress struct {

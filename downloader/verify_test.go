@@ -27,7 +27,7 @@ import (
 func newHashingTransfer(t *testing.T, data []byte) *transfer {
 	tr, _ := newCopyTransfer(t, int64(len(data)))
 	sum := md5.Sum(data)
-	tr.digests = digests(FileSpec{MD5: hex.EncodeToString(sum[:])}, "")
+	tr.digests = digests(FileSpec{MD5: hex.EncodeToString(sum[:])}, "", false)
 	return tr
 }
 

@@ -1,0 +1,160 @@
+package downloader
+
+import (
+	"crypto/rand"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"dlhelper/internal/faultserver"
+)
+
+func TestSleptNoticesAJumpOfEitherClock(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	at := func(wall, mono time.Duration) clockReading { return clockReading{t0.Add(wall), mono} }
+	every := 2 * time.Second
+	for _, tc := range []struct {
+		name       string
+		wall, mono time.Duration
+		want       bool
+	}{
+		{"an ordinary tick", 2 * time.Second, 2 * time.Second, false},
+		{"a busy machine's late tick", 4 * time.Second, 4 * time.Second, false},
+		{"a suspend: wall time moved on, monotonic time did not", 62 * time.Second, 2 * time.Second, true},
+		{"a stopped process: both moved on", 40 * time.Second, 40 * time.Second, true},
+		{"the wall clock set back", -time.Hour, 2 * time.Second, false},
+	} {
+		got, ok := slept(at(0, time.Minute), at(tc.wall, time.Minute+tc.mono), every)
+		if ok != tc.want {
+			t.Errorf("%s: slept = %v, %v; want %v", tc.name, got, ok, tc.want)
+		}
+	}
+}
+
+// sleepyRelay forwards TCP to a server until it sleeps: from then on the
+// connections it had carry nothing, as TCP connections do after a laptop
+// slept and its Wi-Fi or NAT forgot them, while new ones work.
+type sleepyRelay struct {
+	addr    string
+	ln      net.Listener
+	mu      sync.Mutex
+	pairs   []*atomic.Bool // per connection: dead
+	wg      sync.WaitGroup
+	closing chan struct{}
+	asleep  atomic.Bool
+	// flowed is closed when the server's bytes first reach the client over
+	// a connection made after the sleep.
+	flowed chan struct{}
+	once   sync.Once
+}
+
+func newSleepyRelay(t *testing.T, upstream string) *sleepyRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &sleepyRelay{addr: ln.Addr().String(), ln: ln, closing: make(chan struct{}), flowed: make(chan struct{})}
+	r.wg.Add(1)
+	go r.accept(upstream)
+	t.Cleanup(func() { close(r.closing); ln.Close(); r.wg.Wait() })
+	return r
+}
+
+func (r *sleepyRelay) accept(upstream string) {
+	defer r.wg.Done()
+	for {
+		down, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		up, err := net.Dial("tcp", upstream)
+		if err != nil {
+			down.Close()
+			continue
+		}
+		dead := new(atomic.Bool)
+		r.mu.Lock()
+		r.pairs = append(r.pairs, dead)
+		r.mu.Unlock()
+		fresh := r.asleep.Load()
+		r.wg.Add(3)
+		go r.pipe(down, up, dead, fresh)
+		go r.pipe(up, down, dead, false)
+		go func() { defer r.wg.Done(); <-r.closing; up.Close(); down.Close() }()
+	}
+}
+
+// pipe copies until the pair dies; then it swallows what comes, silently.
+func (r *sleepyRelay) pipe(dst, src net.Conn, dead *atomic.Bool, fresh bool) {
+	defer r.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !dead.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			if fresh {
+				r.once.Do(func() { close(r.flowed) })
+			}
+		}
+		if err != nil {
+			if err == io.EOF && !dead.Load() {
+				_ = dst.(*net.TCPConn).CloseWrite()
+			}
+			return
+		}
+	}
+}
+
+// sleep kills every connection open now.
+func (r *sleepyRelay) sleep() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.asleep.Store(true)
+	for _, d := range r.pairs {
+		d.Store(true)
+	}
+}
+
+func TestAWakeReconnectsAtOnceAndTheDownloadGoesOn(t *testing.T) {
+	t.Parallel()
+	data := make([]byte, 16<<20)
+	_, _ = rand.Read(data)
+	srv := faultserver.New(t, data, faultserver.RateLimit(1<<20)) // 1 MiB/s a request: seconds, still running at the sleep
+	u, _ := url.Parse(srv.URL())
+	relay := newSleepyRelay(t, u.Host)
+	u.Host = relay.addr
+
+	cfg := testConfig(t)
+	cfg.StallTimeout = time.Hour // only the wake may cut the dead connections
+	m := newTestManager(t, cfg)
+	sub := m.Subscribe()
+	defer sub.Close()
+	j, err := m.Add(JobSpec{Name: "sleep", Files: []FileSpec{{URL: u.String(), Name: "a.zip"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventJobProgress && ev.Progress.Done > 0 })
+	relay.sleep()
+	woke := time.Now()
+	m.onWake(time.Minute)
+	select {
+	case <-relay.flowed:
+		t.Logf("bytes flowed again over a new connection %v after the wake", time.Since(woke).Round(time.Millisecond))
+	case <-time.After(30 * time.Second): // a guard against a hang, not a measure
+		t.Fatal("no new connection carried bytes 30 s after the wake")
+	}
+
+	got := waitSettled(t, m, sub, j.ID)
+	if got.State != JobCompleted {
+		t.Fatalf("job %s (%v); want completed", got.State, got.Files[0].Error)
+	}
+	assertFile(t, got.Files[0].Path, data)
+}
