@@ -37,8 +37,10 @@ type MinIO struct {
 	Endpoint string
 
 	bin, dir, console string
+	env               []string // extra environment, e.g. a KMS key
 	client            *minio.Client
 	output            *tailBuffer
+	certs             *Certificate // HTTPS with this certificate; nil is plain HTTP (tls.go)
 
 	mu   sync.Mutex
 	proc *process // nil while stopped or killed
@@ -81,12 +83,20 @@ func Start(ctx context.Context, dir string) (*MinIO, error) {
 
 // StartBinary is Start with a given minio binary.
 func StartBinary(ctx context.Context, bin, dir string) (*MinIO, error) {
+	return StartBinaryEnv(ctx, bin, dir, nil)
+}
+
+// StartBinaryEnv is StartBinary with extra environment ("NAME=value") for
+// the server, such as MINIO_KMS_SECRET_KEY or MINIO_COMPRESSION_ENABLE;
+// it is kept across Restart.
+func StartBinaryEnv(ctx context.Context, bin, dir string, env []string) (*MinIO, error) {
 	var err error
 	for range startTries {
 		var m *MinIO
 		if m, err = newMinIO(bin, dir); err != nil {
 			return nil, err
 		}
+		m.env = env
 		if err = m.start(ctx); err == nil {
 			return m, nil
 		}
@@ -151,6 +161,10 @@ func (m *MinIO) spawn() (*process, error) {
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off",
 		// CI/CD mode lets MinIO run from a folder on the root disk.
 		"MINIO_CI_CD=on")
+	if m.certs != nil {
+		cmd.Args = append(cmd.Args, "--certs-dir", m.certs.Dir)
+	}
+	cmd.Env = append(cmd.Env, m.env...)
 	cmd.Stdout, cmd.Stderr = m.output, m.output
 	cmd.SysProcAttr = DieWithTest()
 	m.output.Reset()
@@ -169,7 +183,7 @@ func (m *MinIO) spawn() (*process, error) {
 func (m *MinIO) waitLive(ctx context.Context, p *process) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	hc := &http.Client{Timeout: time.Second, Transport: m.healthTransport()}
 	for {
 		if m.ownsPort(p) && m.live(ctx, hc) {
 			return nil
@@ -217,8 +231,13 @@ func (m *MinIO) PID() int {
 	return m.proc.cmd.Process.Pid
 }
 
-// URL is the server's base URL, "http://127.0.0.1:port".
-func (m *MinIO) URL() string { return "http://" + m.Endpoint }
+// URL is the server's base URL, "http://127.0.0.1:port" (https with a
+// certificate).
+func (m *MinIO) URL() string { return m.scheme() + "://" + m.Endpoint }
+
+// Dir is the server's data folder, for tests that look at how an object
+// is stored (compressed, inlined).
+func (m *MinIO) Dir() string { return m.dir }
 
 // Client is a minio-go client for the server with the root keys.
 func (m *MinIO) Client() *minio.Client { return m.client }

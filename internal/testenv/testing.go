@@ -17,8 +17,15 @@ import (
 // be installed or does not start fails the test; it never skips.
 func StartMinIO(t testing.TB) *MinIO {
 	t.Helper()
+	return StartMinIOEnv(t)
+}
+
+// StartMinIOEnv is StartMinIO with extra server environment ("NAME=value"),
+// for a server with a KMS key or compression on.
+func StartMinIOEnv(t testing.TB, env ...string) *MinIO {
+	t.Helper()
 	bin := minioForTest(t)
-	m, err := StartBinary(context.Background(), bin, t.TempDir())
+	m, err := StartBinaryEnv(context.Background(), bin, t.TempDir(), env)
 	if err != nil {
 		if se := (*StartError)(nil); errors.As(err, &se) {
 			t.Logf("minio output:\n%s", se.Output)
@@ -34,6 +41,13 @@ func StartMinIO(t testing.TB) *MinIO {
 		}
 	})
 	return m
+}
+
+// MinIOForTest is the pinned binary for a test that runs MinIO its own
+// way (several nodes, odd flags), found or installed as StartMinIO does.
+func MinIOForTest(t testing.TB) string {
+	t.Helper()
+	return minioForTest(t)
 }
 
 // minioForTest finds the pinned binary. In CI it must have been installed
