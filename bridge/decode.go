@@ -14,6 +14,13 @@ import (
 // URLs of about 600 bytes each fits with room to spare.
 const MaxBodyBytes = 8 << 20
 
+// MaxURLBytes bounds a file's URL, on PUT …/url as on POST /v1/jobs (the
+// engine's limit): a presigned URL is well under 2 KiB.
+const MaxURLBytes = 16 << 10
+
+// maxURLBody bounds the body of PUT …/url: one URL and its JSON.
+const maxURLBody = MaxURLBytes + 1<<10
+
 // decodeStrict decodes exactly one JSON object from data into v. It refuses
 // what encoding/json would let pass: unknown fields, trailing data, and
 // (through checkKeys) keys in another case or given twice. Errors are 400s

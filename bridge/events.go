@@ -49,35 +49,60 @@ func (s *Server) events(c echo.Context) error {
 	if !websocket.IsWebSocketUpgrade(c.Request()) {
 		return invalid("/v1/events is a WebSocket; open it with new WebSocket(\"ws://127.0.0.1:%d/v1/events\")", s.port)
 	}
-	if !s.track() {
-		return managerError(downloader.ErrClosed)
+	if err := s.track(); err != nil {
+		return err
 	}
-	defer s.streams.Done()
+	defer s.untrack()
 	ws, err := s.wsUp.Upgrade(c.Response(), c.Request(), nil)
 	if err != nil {
 		return nil // wsError has answered
 	}
-	st := &stream{s: s, ws: ws}
+	// The request's read and write deadlines (Limits) end here: the
+	// stream keeps its own, renewed by pongs and by each write.
+	_ = ws.NetConn().SetDeadline(time.Time{})
+	st := &stream{s: s, ws: ws, who: callerOf(c)}
 	st.run(s.ctx)
 	return nil
 }
 
-// track counts a new stream for Close, unless the Server is closing.
-func (s *Server) track() bool {
+// track counts a new stream for Close, unless the Server is closing or
+// serves as many streams as Limits.Streams: each holds a snapshot of the
+// jobs while writing it, however slowly its reader takes it.
+func (s *Server) track() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return false
+	switch {
+	case s.closed:
+		return managerError(downloader.ErrClosed)
+	case s.nstream >= s.limits.Streams:
+		s.log.Warn("refused an event stream: too many are open", "streams", s.nstream)
+		return newError(http.StatusServiceUnavailable, CodeBusy,
+			"dlhelper already serves %d event streams; close other pages that show downloads, then reload this one", s.limits.Streams)
 	}
+	s.nstream++
 	s.streams.Add(1)
-	return true
+	return nil
+}
+
+func (s *Server) untrack() {
+	s.mu.Lock()
+	s.nstream--
+	s.mu.Unlock()
+	s.streams.Done()
+}
+
+// openStreams is how many event streams are open now.
+func (s *Server) openStreams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nstream
 }
 
 // wsOriginOK repeats originCheck's verdict inside the upgrader, so the
 // upgrade stays safe even if the route were ever mounted without it.
 func (s *Server) wsOriginOK(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	return origin == "" || s.origins[origin]
+	return origin == "" || s.originAllowed(origin)
 }
 
 // wsError answers a failed upgrade with the API's JSON error.
@@ -98,8 +123,12 @@ func (s *Server) wsError(w http.ResponseWriter, _ *http.Request, status int, rea
 type stream struct {
 	s   *Server
 	ws  *websocket.Conn
+	who caller // a portal's page follows its own jobs only
 	wmu sync.Mutex
 	job string // guarded by wmu: the job the page narrowed to, "" for all
+	// mine holds, for a portal's page, the ids of its jobs: events carry
+	// only an id. Guarded by wmu.
+	mine map[string]bool
 }
 
 // run serves the connection and returns once every goroutine it started
@@ -116,7 +145,7 @@ func (st *stream) run(parent context.Context) {
 		wg.Wait()
 		sub.Close()
 	}()
-	if err := st.send(snapshotMessage{Type: MsgSnapshot, Jobs: st.s.m.Jobs()}); err != nil {
+	if err := st.sendSnapshot(); err != nil {
 		return
 	}
 	wg.Go(func() { st.writeEvents(ctx, sub) })
@@ -135,6 +164,11 @@ func (st *stream) writeEvents(ctx context.Context, sub *downloader.Subscription)
 		ev, err := sub.Next(ctx)
 		if err != nil {
 			st.closeFor(err)
+			return
+		}
+		if st.who.portal() && !st.s.originAllowed(st.who.origin) { // removed in the settings (trust.go)
+			msg := websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "dlhelper no longer trusts this portal")
+			_ = st.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(st.s.writeWait))
 			return
 		}
 		if err := st.emit(ev); err != nil {
@@ -171,10 +205,27 @@ func closeReason(err error, serverClosing bool) (int, string) {
 func (st *stream) emit(ev downloader.Event) error {
 	st.wmu.Lock()
 	defer st.wmu.Unlock()
-	if st.job != "" && ev.JobID != st.job {
+	if st.who.portal() && ev.Type == downloader.EventJobAdded && ev.Job != nil && st.who.sees(*ev.Job) {
+		st.mine[ev.JobID] = true
+	}
+	if (st.job != "" && ev.JobID != st.job) || (st.who.portal() && !st.mine[ev.JobID]) {
 		return nil
 	}
 	return st.writeLocked(ev)
+}
+
+// sendSnapshot sends the first snapshot: the jobs the page may see.
+func (st *stream) sendSnapshot() error {
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	jobs := st.s.jobs(st.who)
+	if st.who.portal() {
+		st.mine = make(map[string]bool, len(jobs))
+		for _, j := range jobs {
+			st.mine[j.ID] = true
+		}
+	}
+	return st.writeLocked(snapshotMessage{Type: MsgSnapshot, Jobs: jobs})
 }
 
 func (st *stream) send(v any) error {
@@ -255,9 +306,14 @@ func (st *stream) subscribe(job string) error {
 	defer st.wmu.Unlock()
 	var jobs []downloader.JobInfo
 	if job == "" {
-		jobs = st.s.m.Jobs()
+		jobs = st.s.jobs(st.who)
+		for _, j := range jobs {
+			if st.who.portal() {
+				st.mine[j.ID] = true
+			}
+		}
 	} else {
-		info, err := st.s.m.Job(job)
+		info, err := st.s.job(st.who, job)
 		if err != nil {
 			return managerError(err)
 		}

@@ -106,10 +106,11 @@ func TestEventStreamUpgradeRefusals(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"a foreign origin", originHeader("https://evil.example"), 403, CodeForbidden},
-		{"a null origin", originHeader("null"), 403, CodeForbidden},
+		{"a foreign origin", originHeader("https://evil.example"), 403, CodeOriginNotAllowed},
+		{"a null origin", originHeader("null"), 403, CodeOriginNotAllowed},
 		{"no origin and no token", http.Header{}, 401, CodeUnauthorized},
 		{"no origin and a wrong token", http.Header{"Authorization": {"Bearer nope"}}, 401, CodeUnauthorized},
+		{"the helper's own origin without a session", originHeader(fmt.Sprintf("http://127.0.0.1:%d", e.port)), 401, CodeUnauthorized},
 		{"a rebound host", http.Header{"Host": {"evil.example:" + fmt.Sprint(e.port)}, "Origin": {portal}}, 421, CodeMisdirected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,8 +130,10 @@ func TestEventStreamUpgradeRefusals(t *testing.T) {
 	t.Run("the token without origin", func(t *testing.T) {
 		e.dial(http.Header{"Authorization": {"Bearer " + testToken}})
 	})
-	t.Run("the helper's own page", func(t *testing.T) {
-		e.dial(originHeader(fmt.Sprintf("http://localhost:%d", e.port)))
+	t.Run("the helper's own page, with its session", func(t *testing.T) {
+		h := originHeader(fmt.Sprintf("http://localhost:%d", e.port))
+		h.Set("Cookie", e.login().String())
+		e.dial(h)
 	})
 	t.Run("a plain GET", func(t *testing.T) {
 		e.do(req{path: "/v1/events"}).want(t, http.StatusBadRequest, CodeInvalid)

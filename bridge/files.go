@@ -78,7 +78,7 @@ func WritePort(stateDir string, port int) error {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return fmt.Errorf("write the port file: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(stateDir, PortFile), []byte(strconv.Itoa(port)+"\n"), 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(stateDir, PortFile), []byte(strconv.Itoa(port)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write the port file: %w", err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"mime"
@@ -21,10 +22,17 @@ type helloResponse struct {
 	App     string `json:"app"`
 	Version string `json:"version"`
 	API     int    `json:"api"`
+	// Paired and Proof answer a portal page's ?challenge= (pairing.go).
+	Paired *bool  `json:"paired,omitempty"`
+	Proof  string `json:"proof,omitempty"`
 }
 
 func (s *Server) hello(c echo.Context) error {
-	return c.JSON(http.StatusOK, helloResponse{App: "dlhelper", Version: s.version, API: APIVersion})
+	paired, pr, err := s.helloProof(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, helloResponse{App: "dlhelper", Version: s.version, API: APIVersion, Paired: paired, Proof: pr})
 }
 
 func (s *Server) addJob(c echo.Context) error {
@@ -34,6 +42,15 @@ func (s *Server) addJob(c echo.Context) error {
 	}
 	spec, err := decodeJob(data, s.urls)
 	if err != nil {
+		return err
+	}
+	if err := s.checkRoom(len(spec.Files)); err != nil {
+		return err
+	}
+	if who := callerOf(c); who.portal() {
+		spec.Origin = who.origin
+	}
+	if err := checkPageURL(spec.PageURL, spec.Origin); err != nil {
 		return err
 	}
 	info, err := s.m.Add(spec)
@@ -49,16 +66,16 @@ type jobList struct {
 }
 
 func (s *Server) listJobs(c echo.Context) error {
-	return c.JSON(http.StatusOK, jobList{Jobs: s.m.Jobs()})
+	return c.JSON(http.StatusOK, jobList{Jobs: s.jobs(callerOf(c))})
 }
 
 func (s *Server) getJob(c echo.Context) error {
 	return s.answerJob(c, c.Param("id"))
 }
 
-// answerJob answers with the job as it is now.
+// answerJob answers with the job as it is now, if the caller may see it.
 func (s *Server) answerJob(c echo.Context, id string) error {
-	info, err := s.m.Job(id)
+	info, err := s.job(callerOf(c), id)
 	if err != nil {
 		return managerError(err)
 	}
@@ -70,6 +87,9 @@ func (s *Server) answerJob(c echo.Context, id string) error {
 func (s *Server) jobAction(act func(Manager, string) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
+		if err := s.checkJob(c, id); err != nil {
+			return err
+		}
 		if err := act(s.m, id); err != nil {
 			return managerError(err)
 		}
@@ -80,7 +100,7 @@ func (s *Server) jobAction(act func(Manager, string) error) echo.HandlerFunc {
 // openJobFolder shows the job's folder in the file manager. The folder is
 // the job's own: no path is ever taken from the request.
 func (s *Server) openJobFolder(c echo.Context) error {
-	info, err := s.m.Job(c.Param("id"))
+	info, err := s.job(callerOf(c), c.Param("id"))
 	if err != nil {
 		return managerError(err)
 	}
@@ -109,6 +129,9 @@ func (s *Server) removeJob(c echo.Context) error {
 		}
 		deleteParts = b
 	}
+	if err := s.checkJob(c, c.Param("id")); err != nil {
+		return err
+	}
 	if err := s.m.RemoveJob(c.Param("id"), deleteParts); err != nil {
 		return managerError(err)
 	}
@@ -122,13 +145,28 @@ func (s *Server) setURL(c echo.Context) error {
 	if err != nil || index < 0 {
 		return invalid("index: must be a file's index (0, 1, …), not %q", c.Param("index"))
 	}
+	if err := s.checkJob(c, id); err != nil {
+		return err
+	}
+	// One URL needs no 8 MiB body: read no more than it can use.
+	r := c.Request()
+	if r.ContentLength > maxURLBody {
+		return urlTooLarge()
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxURLBody)
 	data, err := readJSONBody(c)
+	if ae := (*apiError)(nil); errors.As(err, &ae) && ae.Code == CodeTooLarge {
+		return urlTooLarge()
+	}
 	if err != nil {
 		return err
 	}
 	var req urlRequest
 	if err := decodeStrict(data, &req, urlKeys); err != nil {
 		return err
+	}
+	if len(req.URL) > MaxURLBytes {
+		return invalid("url: longer than %d bytes; a presigned URL is far shorter, check what the page sends", MaxURLBytes)
 	}
 	if err := s.urls.checkURL(req.URL); err != nil {
 		return invalid("url: %v", err)
@@ -139,12 +177,27 @@ func (s *Server) setURL(c echo.Context) error {
 	return s.answerJob(c, id)
 }
 
+func urlTooLarge() *apiError {
+	return newError(http.StatusRequestEntityTooLarge, CodeTooLarge,
+		"the body is larger than a URL can be (%d KiB); send {\"url\": URL} with a URL of at most %d bytes", maxURLBody>>10, MaxURLBytes)
+}
+
+// pauseAll and resumeAll act on every job for the local user, and on its
+// own jobs for a portal's page.
 func (s *Server) pauseAll(c echo.Context) error {
+	if who := callerOf(c); who.portal() {
+		s.eachOwnJob(who, Manager.PauseJob)
+		return c.NoContent(http.StatusNoContent)
+	}
 	s.m.PauseAll()
 	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) resumeAll(c echo.Context) error {
+	if who := callerOf(c); who.portal() {
+		s.eachOwnJob(who, Manager.ResumeJob)
+		return c.NoContent(http.StatusNoContent)
+	}
 	s.m.ResumeAll()
 	return c.NoContent(http.StatusNoContent)
 }
@@ -180,6 +233,11 @@ func (s *Server) statusPage(c echo.Context) error {
 	if name == "" {
 		name = "index.html"
 	}
+	// The page itself only with a session: without one it would open,
+	// find every API call refused, and tell nothing useful.
+	if (name == "index.html" || name == approvePage) && !s.sessionOK(c.Request()) && !s.tokenOK(c.Request()) {
+		return s.loginNeeded(c)
+	}
 	if st, err := fs.Stat(s.static, name); err != nil || st.IsDir() {
 		return echo.ErrNotFound
 	}
@@ -188,7 +246,19 @@ func (s *Server) statusPage(c echo.Context) error {
 }
 
 func (s *Server) getSettings(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.m.Settings())
+	out := struct {
+		downloader.Settings
+		folderSettings
+		Free *int64 `json:"free,omitempty"` // bytes free on the download folder's disk
+	}{Settings: s.m.Settings(), folderSettings: s.folderSettings(callerOf(c))}
+	if fs, ok := s.m.(interface {
+		FreeSpace() (downloader.DiskSpace, error)
+	}); ok {
+		if ds, err := fs.FreeSpace(); err == nil {
+			out.Free = &ds.Free
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // putSettings changes what the user may change while the helper runs;
@@ -199,13 +269,22 @@ func (s *Server) putSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req downloader.Settings
+	var req struct {
+		downloader.Settings
+		Dir *string `json:"dir"` // the local user's alone (folder.go)
+	}
 	if err := decodeStrict(data, &req, settingsKeys); err != nil {
 		return err
 	}
-	got, err := s.m.SetSettings(req)
+	if err := s.setDir(callerOf(c), req.Dir); err != nil {
+		return err
+	}
+	got, err := s.m.SetSettings(req.Settings)
 	if err != nil {
 		return managerError(err)
 	}
-	return c.JSON(http.StatusOK, got)
+	return c.JSON(http.StatusOK, struct {
+		downloader.Settings
+		folderSettings
+	}{got, s.folderSettings(callerOf(c))})
 }

@@ -42,7 +42,11 @@ type envOption struct {
 	options  func(*Options)
 	server   func(*Server)
 	listener func(net.Listener) net.Listener
+	guard    bool // serve as the helper does: Guard and HTTPServer
 }
+
+// withGuard serves through Guard's listener and HTTPServer's settings.
+func withGuard() envOption { return envOption{guard: true} }
 
 func withOptions(f func(*Options)) envOption { return envOption{options: f} }
 func withServer(f func(*Server)) envOption   { return envOption{server: f} }
@@ -85,6 +89,12 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		}
 	}
 	ts := httptest.NewUnstartedServer(e.s.Handler())
+	for _, opt := range opts {
+		if opt.guard {
+			l = e.s.Guard(l)
+			ts.Config = e.s.HTTPServer(nil)
+		}
+	}
 	ts.Listener.Close()
 	ts.Listener = l
 	ts.Start()
@@ -111,6 +121,7 @@ type req struct {
 	contentType        string            // default application/json when there is a body
 	host               string            // Host header, default 127.0.0.1:PORT
 	header             map[string]string // more headers
+	session            *http.Cookie      // the status page's session cookie, if any
 }
 
 // result is an answer, read in full.
@@ -151,7 +162,10 @@ func (e *env) do(r req) result {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(hr)
+	if r.session != nil {
+		hr.AddCookie(r.session)
+	}
+	resp, err := noRedirects.Do(hr)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", r.method, r.path, err)
 	}
@@ -161,6 +175,28 @@ func (e *env) do(r req) result {
 		e.t.Fatalf("%s %s: read body: %v", r.method, r.path, err)
 	}
 	return result{resp.StatusCode, resp.Header, body}
+}
+
+// noRedirects shows redirects (the login's) as they are.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// login opens a fresh StatusPageURL as the tray would and returns the
+// session cookie it sets.
+func (e *env) login() *http.Cookie {
+	e.t.Helper()
+	u := e.s.StatusPageURL()
+	r := e.do(req{path: strings.TrimPrefix(u, e.url), noToken: true})
+	r.want(e.t, http.StatusSeeOther, "")
+	if loc := r.header.Get("Location"); loc != "/" {
+		e.t.Fatalf("login redirects to %q, want /", loc)
+	}
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == e.s.cookieName() {
+			return c
+		}
+	}
+	e.t.Fatalf("login set no session cookie: %v", r.header.Values("Set-Cookie"))
+	return nil
 }
 
 // apiErr is the error an answer carries, if any.

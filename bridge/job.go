@@ -3,6 +3,7 @@ package bridge
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ type jobRequest struct {
 	Files       []fileRequest `json:"files"`
 	Connections int           `json:"connections"`
 	Sequential  bool          `json:"sequential"`
+	PageURL     string        `json:"pageUrl"` // the order's page, on the caller's origin (pageurl.go)
 }
 
 type fileRequest struct {
@@ -31,7 +33,7 @@ type fileRequest struct {
 
 // jobKeys are the only object keys a job body may use, at any level.
 var jobKeys = map[string]bool{
-	"name": true, "folder": true, "files": true, "connections": true, "sequential": true,
+	"name": true, "folder": true, "files": true, "connections": true, "sequential": true, "pageUrl": true,
 	"url": true, "size": true, "sha256": true, "md5": true,
 }
 
@@ -43,7 +45,7 @@ type urlRequest struct {
 var urlKeys = map[string]bool{"url": true}
 
 // settingsKeys are the fields of PUT /v1/settings (downloader.Settings).
-var settingsKeys = map[string]bool{"connections": true, "maxActiveFiles": true, "rateLimit": true}
+var settingsKeys = map[string]bool{"connections": true, "maxActiveFiles": true, "rateLimit": true, "dir": true}
 
 // decodeJob decodes and checks a job body. What it accepts passes
 // downloader.CheckSpec (names that stay inside the download folder, http
@@ -53,6 +55,10 @@ func decodeJob(data []byte, hosts hostList) (downloader.JobSpec, error) {
 	var req jobRequest
 	if err := decodeStrict(data, &req, jobKeys); err != nil {
 		return downloader.JobSpec{}, err
+	}
+	if len(req.Files) > downloader.MaxFilesPerJob {
+		return downloader.JobSpec{}, newError(http.StatusRequestEntityTooLarge, CodeTooManyFiles,
+			"files: a job may hold at most %d files, not %d; split the order into several jobs", downloader.MaxFilesPerJob, len(req.Files))
 	}
 	spec := req.spec()
 	if err := downloader.CheckSpec(spec); err != nil {
@@ -82,7 +88,7 @@ func DecodeJob(data []byte) (downloader.JobSpec, error) {
 func (r jobRequest) spec() downloader.JobSpec {
 	spec := downloader.JobSpec{
 		Name: r.Name, Folder: r.Folder, Connections: r.Connections, Sequential: r.Sequential,
-		Files: make([]downloader.FileSpec, len(r.Files)),
+		PageURL: r.PageURL, Files: make([]downloader.FileSpec, len(r.Files)),
 	}
 	for i, f := range r.Files {
 		spec.Files[i] = downloader.FileSpec{URL: f.URL, Name: f.Name, Size: f.Size, SHA256: f.SHA256, MD5: f.MD5}

@@ -316,7 +316,7 @@ func TestTenThousandFiles(t *testing.T) {
 				b.WriteByte(',')
 			}
 			url := fmt.Sprintf("%s?f=%05d&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s&X-Amz-Signature=%064x", srv.URL(), i, strings.Repeat("C", 300), i)
-			fmt.Fprintf(&b, `{"url":%q,"name":"chip-%05d.zip","size":1073741824,"sha256":"%064x"}`, url, i, i)
+			fmt.Fprintf(&b, `{"url":%q,"name":"chip-%05d.zip","size":104857,"sha256":"%064x"}`, url, i, i)
 		}
 		b.WriteString(`]}`)
 		return b.String()
@@ -331,7 +331,7 @@ func TestTenThousandFiles(t *testing.T) {
 		t.Errorf("the job has %d files", len(j.Files))
 	}
 	r = e.do(req{method: http.MethodPost, path: "/v1/jobs", body: body(downloader.MaxFilesPerJob + 1), origin: portal})
-	r.want(t, http.StatusBadRequest, CodeInvalid)
+	r.want(t, http.StatusRequestEntityTooLarge, CodeTooManyFiles)
 	if msg := r.apiErr().Message; !strings.Contains(msg, "10000") {
 		t.Errorf("message %q does not state the limit", msg)
 	}
@@ -350,8 +350,9 @@ func TestOpenShowsTheJobsFolder(t *testing.T) {
 	e := newEnv(t, withOptions(func(o *Options) {
 		o.OpenFolder = func(dir string) error { opened = append(opened, dir); return openErr }
 	}))
+	session := e.login()
 	open := func(id string) result {
-		return e.do(req{method: http.MethodPost, path: "/v1/jobs/" + id + "/open", origin: selfOrigins(e.port)[0]})
+		return e.do(req{method: http.MethodPost, path: "/v1/jobs/" + id + "/open", origin: selfOrigins(e.port)[0], session: session})
 	}
 	j := e.addJob(jobJSON(srv.URL(), "a.zip"))
 	j = e.waitJob(j.ID, downloader.JobCompleted)

@@ -48,10 +48,10 @@ func (s *Server) hostCheck(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		host := strings.ToLower(c.Request().Host)
 		if !s.hosts[host] {
-			s.log.Warn("refused a request for another host", "host", host)
+			s.log.Warn("refused a request for another host", "host", clip(host))
 			return newError(http.StatusMisdirectedRequest, CodeMisdirected,
 				"this request is addressed to %q; dlhelper answers only at 127.0.0.1:%d, localhost:%d or [::1]:%d",
-				host, s.port, s.port, s.port)
+				clip(host), s.port, s.port, s.port)
 		}
 		return next(c)
 	}
@@ -74,10 +74,21 @@ func (s *Server) originCheck(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(origins) == 0 {
 			return next(c) // not a browser, or a same-origin GET: auth decides
 		}
-		if len(origins) > 1 || !s.origins[origins[0]] {
-			s.log.Warn("refused a request from an origin that is not allowed", "origin", origins[0], "path", r.URL.Path)
-			return newError(http.StatusForbidden, CodeForbidden,
-				"pages from %q may not use dlhelper; start dlhelper with --allow-origin for this origin if it is your portal", origins[0])
+		if len(origins) == 1 && !s.originAllowed(origins[0]) && askablePath(r) {
+			// A portal not trusted yet asks to be (trust_api.go).
+			h.Set("Access-Control-Allow-Origin", origins[0])
+			return next(c)
+		}
+		if len(origins) > 1 || !s.originAllowed(origins[0]) {
+			s.log.Warn("refused a request from an origin that is not allowed", "origin", clip(origins[0]), "path", clip(r.URL.Path))
+			// The refused page may read this refusal (its own origin, no
+			// preflight approved), so the customer is told "running, but
+			// not trusting this portal" instead of "not running".
+			if len(origins) == 1 && r.Method != http.MethodOptions {
+				h.Set("Access-Control-Allow-Origin", origins[0])
+			}
+			return newError(http.StatusForbidden, CodeOriginNotAllowed,
+				"dlhelper is running but does not trust pages from %q yet; if this is your portal, allow it in dlhelper (or start dlhelper with --allow-origin for it)", clip(origins[0]))
 		}
 		h.Set("Access-Control-Allow-Origin", origins[0])
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -103,29 +114,42 @@ func preflight(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// auth asks requests without Origin for the token. They come from local
-// programs (the CLI, the tray, scripts), which read it from the state
-// folder; another user of the same machine cannot, since the file is the
-// user's alone. Open without it: /v1/hello (discovery), the status page's
-// files, and the status page's own same-origin requests, which browsers
-// mark with Sec-Fetch-Site: same-origin, a header no page can set.
+// auth decides who a request comes from. A page of an allowed portal
+// (originCheck vouched for its Origin) acts for that portal: it sees its
+// own jobs only. Everyone else must prove to be the local user: local
+// programs (the CLI, the tray, scripts) with the token, which they read from
+// the state folder and another user cannot; the status page with its
+// session cookie (session.go). Headers a program can forge (Origin naming
+// the helper itself, Sec-Fetch-Site, Referer) never count. Open to all:
+// /v1/hello (discovery), /login, and the status page's files (its index
+// says how to log in unless the session is there, see statusPage).
 func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.Header.Get("Origin") != "" || open(r) || s.tokenOK(r) {
+		origin := r.Header.Get("Origin")
+		switch {
+		case origin != "" && !s.self[origin]:
+			c.Set(callerKey, caller{origin: origin})
+			return next(c)
+		case s.tokenOK(r) || s.sessionOK(r):
+			c.Set(callerKey, caller{})
+			return next(c)
+		case open(r):
+			c.Set(callerKey, caller{origin: anonymous})
 			return next(c)
 		}
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="dlhelper"`)
 		return newError(http.StatusUnauthorized, CodeUnauthorized,
-			"this request needs dlhelper's token: send the header \"Authorization: Bearer TOKEN\" with the content of the file \"token\" in dlhelper's state folder")
+			"this request needs dlhelper's token: send the header \"Authorization: Bearer TOKEN\" with the content of the file \"token\" in dlhelper's state folder; to see the status page, open it from dlhelper's tray menu or run \"dlhelper open dlhelper://status\"")
 	}
 }
 
+// anonymous is the scope of a caller who proved nothing: the open
+// endpoints take no scope, and should one ever read it, it matches no job.
+const anonymous = "anonymous:"
+
 // open reports requests any local caller may make.
 func open(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "same-origin" {
-		return true
-	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
@@ -139,6 +163,18 @@ func (s *Server) tokenOK(r *http.Request) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) == 1
+}
+
+// maxLogged bounds a value from a request in the log: a 1 MB Origin must
+// not become a 1 MB log line.
+const maxLogged = 200
+
+// clip shortens v for the log, saying how much was cut.
+func clip(v string) string {
+	if len(v) <= maxLogged {
+		return v
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(v[:maxLogged], ""), len(v))
 }
 
 // bodyLimit caps what a caller can make the helper read: a body announced

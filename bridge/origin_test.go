@@ -35,7 +35,7 @@ func TestNormalizeOrigin(t *testing.T) {
 func TestInvalidAllowedOriginsAreDropped(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withOptions(func(o *Options) { o.AllowedOrigins = []string{"*", "null", "https://Other.Example:443/"} }))
-	e.do(req{path: "/v1/jobs", origin: "null"}).want(t, 403, CodeForbidden)
-	e.do(req{path: "/v1/jobs", origin: "*"}).want(t, 403, CodeForbidden)
+	e.do(req{path: "/v1/jobs", origin: "null"}).want(t, 403, CodeOriginNotAllowed)
+	e.do(req{path: "/v1/jobs", origin: "*"}).want(t, 403, CodeOriginNotAllowed)
 	e.do(req{path: "/v1/jobs", origin: "https://other.example"}).want(t, 200, "")
 }

@@ -51,7 +51,7 @@ func TestEveryAnswerCarriesSecurityHeaders(t *testing.T) {
 func TestStatusPageIsServedAtRoot(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	r := e.do(req{path: "/", noToken: true})
+	r := e.do(req{path: "/", noToken: true, session: e.login()})
 	r.want(t, http.StatusOK, "")
 	if string(r.body) != statusHTML || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 		t.Errorf("GET / = %q (%s), want the status page", r.body, r.header.Get("Content-Type"))
@@ -109,13 +109,14 @@ func TestOriginCheck(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	self := fmt.Sprintf("http://127.0.0.1:%d", e.port)
+	session := e.login()
 	for _, tc := range []struct {
 		name, origin string
 		ok           bool
 	}{
 		{"the portal", portal, true},
-		{"the helper's own page", self, true},
-		{"the helper's own page as localhost", fmt.Sprintf("http://localhost:%d", e.port), true},
+		{"the helper's own page (with its session)", self, true},
+		{"the helper's own page as localhost (with its session)", fmt.Sprintf("http://localhost:%d", e.port), true},
 		{"a foreign site", "https://evil.example", false},
 		{"a sandboxed frame or file page", "null", false},
 		{"the portal over http", "http://portal.example.com", false},
@@ -127,11 +128,12 @@ func TestOriginCheck(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := e.do(req{path: "/v1/jobs", origin: tc.origin})
+			r := e.do(req{path: "/v1/jobs", origin: tc.origin, session: session})
 			if !tc.ok {
-				r.want(t, http.StatusForbidden, CodeForbidden)
-				if acao := r.header.Get("Access-Control-Allow-Origin"); acao != "" {
-					t.Errorf("refused answer still allows origin %q", acao)
+				r.want(t, http.StatusForbidden, CodeOriginNotAllowed)
+				// Readable by the refused page (to tell the customer why), nothing more.
+				if acao := r.header.Get("Access-Control-Allow-Origin"); acao != tc.origin {
+					t.Errorf("refused answer allows origin %q, want exactly %q", acao, tc.origin)
 				}
 				return
 			}
@@ -152,7 +154,7 @@ func TestForeignOriginWithTokenIsStillRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	r := e.do(req{path: "/v1/jobs", origin: "https://evil.example", header: map[string]string{"Authorization": "Bearer " + testToken}})
-	r.want(t, http.StatusForbidden, CodeForbidden)
+	r.want(t, http.StatusForbidden, CodeOriginNotAllowed)
 }
 
 func TestTwoOriginHeadersAreRefused(t *testing.T) {
@@ -210,7 +212,7 @@ func TestPreflight(t *testing.T) {
 	})
 	t.Run("a foreign origin", func(t *testing.T) {
 		r := preflight("https://evil.example", true)
-		r.want(t, http.StatusForbidden, CodeForbidden)
+		r.want(t, http.StatusForbidden, CodeOriginNotAllowed)
 		for _, k := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Private-Network", "Access-Control-Allow-Methods"} {
 			if got := r.header.Get(k); got != "" {
 				t.Errorf("refused preflight has %s = %q", k, got)
@@ -233,7 +235,7 @@ func TestTokenForCallersWithoutOrigin(t *testing.T) {
 		{"the token without a scheme", testToken, "", http.StatusUnauthorized},
 		{"the token", "Bearer " + testToken, "", http.StatusOK},
 		{"the token, scheme in lower case", "bearer " + testToken, "", http.StatusOK},
-		{"the status page's own fetch", "", "same-origin", http.StatusOK},
+		{"a forged Sec-Fetch-Site: same-origin", "", "same-origin", http.StatusUnauthorized},
 		{"a cross-site fetch without Origin", "", "cross-site", http.StatusUnauthorized},
 		{"a same-site fetch without Origin", "", "same-site", http.StatusUnauthorized},
 	} {
@@ -296,9 +298,9 @@ func TestCrossSiteSimplePostIsRefused(t *testing.T) {
 		status                    int
 		code                      string
 	}{
-		{"text/plain from a foreign site", "https://evil.example", "text/plain", http.StatusForbidden, CodeForbidden},
-		{"a form from a foreign site", "https://evil.example", "application/x-www-form-urlencoded", http.StatusForbidden, CodeForbidden},
-		{"a form from a sandboxed frame", "null", "multipart/form-data; boundary=x", http.StatusForbidden, CodeForbidden},
+		{"text/plain from a foreign site", "https://evil.example", "text/plain", http.StatusForbidden, CodeOriginNotAllowed},
+		{"a form from a foreign site", "https://evil.example", "application/x-www-form-urlencoded", http.StatusForbidden, CodeOriginNotAllowed},
+		{"a form from a sandboxed frame", "null", "multipart/form-data; boundary=x", http.StatusForbidden, CodeOriginNotAllowed},
 		{"text/plain from the portal", portal, "text/plain", http.StatusUnsupportedMediaType, CodeUnsupportedType},
 		{"no content type with the token", "", "-", http.StatusUnsupportedMediaType, CodeUnsupportedType},
 	} {

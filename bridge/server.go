@@ -61,27 +61,58 @@ type Options struct {
 	Logger *slog.Logger
 	// StatusFS holds the status page served at / (index.html at its root).
 	StatusFS fs.FS
+	// StateDir is where pairing secrets (pairings.json) and the status
+	// page's sessions (sessions.json) are kept; empty keeps them in memory.
+	StateDir string
+	// Limits bound what callers can make the helper hold; zero fields take
+	// the defaults (DefaultLimits).
+	Limits Limits
 	// OpenFolder shows a folder in the user's file manager, for
 	// POST /v1/jobs/{id}/open. Nil where there is no desktop (dlhelper
 	// serve): that endpoint then answers 501 and the page shows the path.
 	OpenFolder func(dir string) error
+	// Updater serves /v1/update (see update.go); nil answers 501.
+	Updater Updater
+	// ChooseFolder shows the desktop's folder dialog for
+	// POST /v1/settings/dir/choose (folder.go); nil answers 501 and the
+	// status page asks for the path as text.
+	ChooseFolder FolderChooser
+	// AskTrust puts a portal's request to be trusted in front of the user
+	// (see trust.go): approveURL is a one-time link that opens the approval
+	// page logged in. Nil leaves the question on the status page only.
+	AskTrust func(req TrustRequest, approveURL string)
+	// IPv4Only says the listener holds no [::1] port (Listen found no
+	// IPv6; see ListensOnIPv6): the Host and origin [::1]:Port, which
+	// another program could then hold, are refused.
+	IPv4Only bool
 }
 
 // Server is the HTTP and WebSocket face of a Manager.
 type Server struct {
-	m       Manager
-	log     *slog.Logger
-	version string
-	token   []byte
-	port    int
-	hosts   map[string]bool // allowed Host header values
-	origins map[string]bool // allowed Origin header values
-	urls    hostList
-	static  fs.FS
-	open    func(dir string) error
-	csp     string
-	e       *echo.Echo
-	wsUp    websocket.Upgrader
+	m          Manager
+	log        *slog.Logger
+	version    string
+	token      []byte
+	port       int
+	hosts      map[string]bool // allowed Host header values
+	origins    map[string]bool // allowed Origin header values
+	self       map[string]bool // the helper's own origins (its status page)
+	sess       *sessions
+	pairs      *pairings
+	trust      *trust
+	orders     *orders
+	askTrustFn func(TrustRequest, string)
+	limits     Limits
+	conns      chan struct{} // a slot per open connection (Guard)
+	nstream    int           // open event streams; guarded by mu
+	urls       hostList
+	static     fs.FS
+	open       func(dir string) error
+	upd        Updater
+	choose     FolderChooser
+	csp        string
+	e          *echo.Echo
+	wsUp       websocket.Upgrader
 
 	// Timings of event streams; tests shorten them.
 	writeWait, pingPeriod, pongWait time.Duration
@@ -91,6 +122,7 @@ type Server struct {
 	mu      sync.Mutex
 	closed  bool
 	streams sync.WaitGroup
+	work    sync.WaitGroup // runOrders and the portal calls it starts
 }
 
 // New builds a Server. It does not listen: serve Handler() on a listener
@@ -98,15 +130,24 @@ type Server struct {
 func New(o Options) *Server {
 	s := &Server{
 		m: o.Manager, log: o.Logger, version: o.Version, token: []byte(o.Token), port: o.Port,
-		hosts: map[string]bool{}, origins: map[string]bool{}, urls: newHostList(o.AllowedHosts),
-		static: o.StatusFS, open: o.OpenFolder,
+		hosts: map[string]bool{}, origins: map[string]bool{}, self: map[string]bool{}, urls: newHostList(o.AllowedHosts),
+		sess: newSessions(o.StateDir), pairs: newPairings(o.StateDir), limits: o.Limits.withDefaults(),
+		static: o.StatusFS, open: o.OpenFolder, upd: o.Updater, choose: o.ChooseFolder,
 		writeWait: 10 * time.Second, pingPeriod: 20 * time.Second, pongWait: 60 * time.Second,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.conns = make(chan struct{}, s.limits.Conns)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.allowOrigins(o.AllowedOrigins)
+	if o.IPv4Only {
+		delete(s.hosts, "[::1]:"+strconv.Itoa(s.port))
+		delete(s.origins, "http://[::1]:"+strconv.Itoa(s.port))
+		delete(s.self, "http://[::1]:"+strconv.Itoa(s.port))
+	}
+	s.trust, s.askTrustFn = newTrust(o.StateDir, s.staticOrigins()), o.AskTrust
+	s.orders = newOrders(o.StateDir, s.log)
 	s.csp = contentSecurityPolicy(o.Port)
 	s.wsUp = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -114,6 +155,13 @@ func New(o Options) *Server {
 		Error:            s.wsError,
 	}
 	s.e = s.routes()
+	s.pairs.logProblem(s.log)
+	if s.m != nil {
+		s.work.Go(s.runOrders) // orders.go; Close ends it
+	}
+	if s.trust.err != nil {
+		s.log.Warn("portals cannot be trusted from dlhelper's page", "err", s.trust.err)
+	}
 	return s
 }
 
@@ -123,11 +171,12 @@ func (s *Server) allowOrigins(origins []string) {
 	}
 	for _, o := range selfOrigins(s.port) {
 		s.origins[o] = true
+		s.self[o] = true
 	}
 	for _, raw := range origins {
 		o, err := NormalizeOrigin(raw)
 		if err != nil {
-			s.log.Warn("ignoring an allowed origin", "origin", raw, "err", err)
+			s.log.Warn("ignoring an allowed origin", "origin", clip(raw), "err", err)
 			continue
 		}
 		s.origins[o] = true
@@ -147,6 +196,7 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	s.cancel()
 	s.streams.Wait()
+	s.work.Wait()
 }
 
 // routes builds the echo instance: layers in order, then the endpoints.
@@ -158,6 +208,9 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.securityHeaders, s.hostCheck, s.originCheck, s.auth, s.bodyLimit)
 
 	e.GET("/v1/hello", s.hello)
+	e.GET(loginPath, s.login)
+	e.POST("/v1/status-link", s.statusLink)
+	e.POST("/v1/pair", s.pair)
 	e.POST("/v1/jobs", s.addJob)
 	e.GET("/v1/jobs", s.listJobs)
 	e.GET("/v1/jobs/:id", s.getJob)
@@ -172,7 +225,10 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/v1/resume", s.resumeAll)
 	e.GET("/v1/settings", s.getSettings)
 	e.PUT("/v1/settings", s.putSettings)
+	e.POST("/v1/settings/dir/choose", s.chooseDir)
 	e.GET("/v1/events", s.events)
+	s.updateRoutes(e)
+	s.trustRoutes(e)
 	e.GET("/*", s.statusPage)
 	return e
 }

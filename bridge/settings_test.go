@@ -30,8 +30,8 @@ func TestSettingsAreReadAndChanged(t *testing.T) {
 		t.Errorf("after PUT: %+v", s)
 	}
 	e.do(req{method: "PUT", path: "/v1/settings", body: `{"connections":100}`}).want(t, http.StatusBadRequest, "invalid")
-	e.do(req{method: "PUT", path: "/v1/settings", body: `{"dir":"/tmp"}`}).want(t, http.StatusBadRequest, "invalid")
-	e.do(req{method: "PUT", path: "/v1/settings", body: `{"connections":2}`, origin: "https://evil.example"}).want(t, http.StatusForbidden, "forbidden")
+	e.do(req{method: "PUT", path: "/v1/settings", body: `{"dir":"relative/path"}`}).want(t, http.StatusBadRequest, "bad_folder")
+	e.do(req{method: "PUT", path: "/v1/settings", body: `{"connections":2}`, origin: "https://evil.example"}).want(t, http.StatusForbidden, "origin_not_allowed")
 	if s := read(e.do(req{path: "/v1/settings"})); s.Connections != 4 {
 		t.Errorf("refused PUTs changed the settings: %+v", s)
 	}
