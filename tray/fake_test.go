@@ -20,6 +20,7 @@ type fakeUI struct {
 type fakeItem struct {
 	ui                *fakeUI
 	label             string // the title it was added with
+	tip               string // the tooltip it was added with
 	title             string
 	checked, disabled bool
 	checkbox          bool
@@ -39,16 +40,16 @@ func (u *fakeUI) change(f func()) {
 
 func (u *fakeUI) SetIcon(s IconState) { u.change(func() { u.icon = s }) }
 func (u *fakeUI) SetTooltip(t string) { u.change(func() { u.tooltip = t }) }
-func (u *fakeUI) AddSeparator()       { u.add("---", false, false) }
+func (u *fakeUI) AddSeparator()       { u.add("---", "", false, false) }
 
-func (u *fakeUI) AddItem(title, _ string) Item { return u.add(title, false, false) }
+func (u *fakeUI) AddItem(title, tip string) Item { return u.add(title, tip, false, false) }
 
-func (u *fakeUI) AddCheckbox(title, _ string, checked bool) Item {
-	return u.add(title, true, checked)
+func (u *fakeUI) AddCheckbox(title, tip string, checked bool) Item {
+	return u.add(title, tip, true, checked)
 }
 
-func (u *fakeUI) add(title string, checkbox, checked bool) *fakeItem {
-	it := &fakeItem{ui: u, label: title, title: title, checkbox: checkbox, checked: checked, clicks: make(chan struct{})}
+func (u *fakeUI) add(title, tip string, checkbox, checked bool) *fakeItem {
+	it := &fakeItem{ui: u, label: title, tip: tip, title: title, checkbox: checkbox, checked: checked, clicks: make(chan struct{})}
 	u.change(func() { u.items = append(u.items, it) })
 	return it
 }

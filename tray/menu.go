@@ -32,10 +32,17 @@ type Options struct {
 	// SetStartAtLogin changes it. Both or neither.
 	StartAtLogin    func() bool
 	SetStartAtLogin func(on bool) error
+	// LoginCheckInterval is how often the checkbox reads StartAtLogin
+	// again (2s): "dlhelper install" or the desktop's settings may change
+	// it while the menu runs.
+	LoginCheckInterval time.Duration
 	// Quit shuts the helper down; it must not block the menu.
 	Quit func()
 	// Notify shows a notification when an order completes or fails.
 	Notify Notifier
+	// Lang is the language of the menu and its notifications (English);
+	// the helper passes SystemLang().
+	Lang Lang
 	// Logger receives failed actions (slog.Default()).
 	Logger *slog.Logger
 	// RefreshInterval is the least time between redraws for progress alone
@@ -72,8 +79,14 @@ func New(ctrl Controller, o Options) *Menu {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Lang == "" {
+		o.Lang = English
+	}
 	if o.RefreshInterval <= 0 {
 		o.RefreshInterval = time.Second
+	}
+	if o.LoginCheckInterval <= 0 {
+		o.LoginCheckInterval = 2 * time.Second
 	}
 	return &Menu{ctrl: ctrl, o: o, log: o.Logger}
 }
@@ -97,25 +110,26 @@ func (m *Menu) Run(ctx context.Context, ui UI) error {
 
 // build adds the items, in menu order.
 func (m *Menu) build(ui UI) {
+	l := m.o.Lang
 	m.ui = ui
-	m.status = ui.AddItem("Idle", "What the helper is doing")
+	m.status = ui.AddItem(l.text(msgIdle), l.text(msgStatusTip))
 	m.status.Disable()
 	ui.AddSeparator()
-	m.pause = ui.AddItem("Pause all", "Pause every download; nothing is lost")
-	m.resume = ui.AddItem("Resume all", "Resume every paused or failed download")
+	m.pause = ui.AddItem(l.text(msgPauseAll), l.text(msgPauseAllTip))
+	m.resume = ui.AddItem(l.text(msgResumeAll), l.text(msgResumeAllTip))
 	ui.AddSeparator()
 	if m.o.OpenFolder != nil {
-		m.folder = ui.AddItem("Open download folder", "Show the download folder")
+		m.folder = ui.AddItem(l.text(msgOpenFolder), l.text(msgOpenFolderTip))
 	}
 	if m.o.OpenStatusPage != nil {
-		m.page = ui.AddItem("Open status page", "Show every order in the browser")
+		m.page = ui.AddItem(l.text(msgOpenPage), l.text(msgOpenPageTip))
 	}
 	if m.o.StartAtLogin != nil && m.o.SetStartAtLogin != nil {
-		m.login = ui.AddCheckbox("Start at login", "Start the helper when you log in", m.o.StartAtLogin())
+		m.login = ui.AddCheckbox(l.text(msgStartAtLogin), l.text(msgStartAtLoginTip), m.o.StartAtLogin())
 	}
 	ui.AddSeparator()
 	if m.o.Quit != nil {
-		m.quit = ui.AddItem("Quit", "Stop every download, keeping its progress, and quit")
+		m.quit = ui.AddItem(l.text(msgQuit), l.text(msgQuitTip))
 	}
 }
 
@@ -130,6 +144,12 @@ func (m *Menu) follow(ctx context.Context) error {
 	events, done := make(chan downloader.Event), make(chan error, 1)
 	go func() { done <- pump(ctx, sub, events) }()
 	defer func() { cancel(); <-done }()
+	var loginCheck <-chan time.Time
+	if m.login != nil {
+		tick := time.NewTicker(m.o.LoginCheckInterval)
+		defer tick.Stop()
+		loginCheck = tick.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -151,6 +171,10 @@ func (m *Menu) follow(ctx context.Context) error {
 			m.act("open the status page", m.o.OpenStatusPage)
 		case <-clicked(m.login):
 			m.toggleLogin()
+		case <-loginCheck:
+			if on := m.o.StartAtLogin(); on != m.login.Checked() {
+				m.showLogin(on)
+			}
 		case <-clicked(m.quit):
 			m.o.Quit()
 		}
@@ -189,9 +213,9 @@ func (m *Menu) handle(ev downloader.Event) {
 			return
 		}
 	case downloader.EventJobCompleted:
-		m.notify("Download complete", completedMessage(ev.Job))
+		m.notify(m.o.Lang.text(msgCompleteTitle), completedMessage(m.o.Lang, ev.Job))
 	case downloader.EventJobFailed:
-		m.notify("Download failed", failedMessage(ev.Job))
+		m.notify(m.o.Lang.text(msgFailedTitle), failedMessage(m.o.Lang, ev.Job))
 	}
 	m.redraw()
 }
@@ -201,7 +225,7 @@ func (m *Menu) handle(ev downloader.Event) {
 func (m *Menu) redraw() {
 	s := summarize(m.ctrl.Jobs())
 	v := view{pause: s.active+s.waiting > 0, resume: s.paused+s.failed > 0}
-	v.text, v.icon = s.status()
+	v.text, v.icon = s.status(m.o.Lang)
 	first, old := m.drawn.IsZero(), m.shown
 	// The actions first: whoever sees the new status or icon (a user, a
 	// test) then sees the actions that go with it.
@@ -235,12 +259,20 @@ func (m *Menu) act(what string, f func() error) {
 	}
 }
 
+// toggleLogin turns start at login over from what it really is, not from
+// the checkbox, which may be behind (issue 19).
 func (m *Menu) toggleLogin() {
-	on := !m.login.Checked()
+	on := !m.o.StartAtLogin()
 	if err := m.o.SetStartAtLogin(on); err != nil {
 		m.log.Warn("tray could not change start at login", "on", on, "err", err)
+		m.showLogin(!on)
 		return
 	}
+	m.showLogin(on)
+}
+
+// showLogin ticks the checkbox or not.
+func (m *Menu) showLogin(on bool) {
 	if on {
 		m.login.Check()
 	} else {

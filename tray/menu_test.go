@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,7 +87,7 @@ func runMenu(t *testing.T, m Controller, o Options) *fakeUI {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	ui.statusIs(t, "Idle", IconIdle)
+	ui.statusIs(t, o.Lang.text(msgIdle), IconIdle)
 	return ui
 }
 
@@ -228,4 +229,25 @@ func checked(u *fakeUI, label string) bool {
 		}
 	}
 	return false
+}
+
+func TestMenuShowsStartAtLoginChangedElsewhere(t *testing.T) {
+	t.Parallel()
+	var login atomic.Bool
+	set := make(chan bool, 1)
+	ui := runMenu(t, newManager(t), Options{
+		StartAtLogin:       login.Load,
+		SetStartAtLogin:    func(on bool) error { login.Store(on); set <- on; return nil },
+		LoginCheckInterval: time.Millisecond,
+	})
+	// "dlhelper install" turns it on while the menu runs.
+	login.Store(true)
+	ui.waitFor(t, "Start at login checked after install", func(u *fakeUI) bool { return checked(u, "Start at login") })
+	// Turned off elsewhere; a click then turns it on, whatever the box showed.
+	login.Store(false)
+	ui.waitFor(t, "Start at login unchecked", func(u *fakeUI) bool { return !checked(u, "Start at login") })
+	ui.click(t, "Start at login")
+	if on := <-set; !on {
+		t.Error("a click with start at login off turned it off")
+	}
 }

@@ -1,24 +1,40 @@
 package tray
 
 import (
-	"fmt"
-
-	"github.com/gen2brain/beeep"
+	"strings"
+	"unicode"
 
 	"dlhelper/downloader"
 )
 
-// Notifier shows a desktop notification.
+// Notifier shows a desktop notification. title is the helper's own text;
+// message carries names a web page chose (a job's name), so a Notifier
+// treats both as plain text and escapes them for whatever markup or script
+// its platform reads: they are never run or parsed as markup.
 type Notifier func(title, message string) error
 
-// Beeep returns the Notifier that shows notifications the platform's way
-// (D-Bus or notify-send on Linux, toasts on Windows, Notification Center on
-// macOS) under appName, with the active icon.
-func Beeep(appName string) Notifier {
-	beeep.AppName = appName
+// DesktopNotifier returns the Notifier that shows notifications the
+// platform's way, under appName: on Windows a toast through the WinRT API
+// (never the PowerShell fallback, which pastes the text into a script); on
+// macOS osascript, with the text passed as arguments, not as script; and
+// elsewhere the freedesktop.org notification service on the D-Bus session
+// bus, with the body escaped for its markup.
+func DesktopNotifier(appName string) Notifier {
 	return func(title, message string) error {
-		return beeep.Notify(title, message, IconPNG(IconActive))
+		return notifyDesktop(appName, plainText(title), plainText(message))
 	}
+}
+
+// plainText replaces control characters and bidirectional overrides with
+// spaces: a name may not break a notification's lines or show its text
+// backwards ("Order 42‮fdp.exe").
+func plainText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func (m *Menu) notify(title, message string) {
@@ -30,16 +46,16 @@ func (m *Menu) notify(title, message string) {
 	}
 }
 
-func completedMessage(j *downloader.JobInfo) string {
+func completedMessage(l Lang, j *downloader.JobInfo) string {
 	if j == nil {
-		return "An order has finished downloading."
+		return l.text(msgCompletedAny)
 	}
-	return fmt.Sprintf("%s: %s in %s", j.Name, plural(len(j.Files), "file"), j.Dir)
+	return l.text(msgCompleted, j.Name, l.files(len(j.Files)), j.Dir)
 }
 
-func failedMessage(j *downloader.JobInfo) string {
+func failedMessage(l Lang, j *downloader.JobInfo) string {
 	if j == nil {
-		return "An order stopped with errors. Open the status page to retry."
+		return l.text(msgFailedAny)
 	}
 	failed := 0
 	for _, f := range j.Files {
@@ -47,13 +63,5 @@ func failedMessage(j *downloader.JobInfo) string {
 			failed++
 		}
 	}
-	return fmt.Sprintf("%s: %d of %s failed. Open the status page to see why and retry.",
-		j.Name, failed, plural(len(j.Files), "file"))
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
+	return l.text(msgFailed, j.Name, failed, l.files(len(j.Files)))
 }

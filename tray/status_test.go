@@ -25,13 +25,13 @@ func TestStatus(t *testing.T) {
 	}{
 		{"no jobs is idle", nil, "Idle", IconIdle},
 		{"only completed jobs is idle", []downloader.JobInfo{job(downloader.JobCompleted, 0), job(downloader.JobCanceled, 0)}, "Idle", IconIdle},
-		{"three running jobs add their speeds", []downloader.JobInfo{running, running, running}, "3 downloading · 42 MB/s", IconActive},
+		{"three running jobs add their speeds", []downloader.JobInfo{running, running, running}, "3 downloading · 40 MiB/s", IconActive},
 		{"a queued job counts as downloading", []downloader.JobInfo{job(downloader.JobQueued, 0)}, "1 downloading", IconActive},
 		{"paused jobs are paused", []downloader.JobInfo{job(downloader.JobPaused, 0), job(downloader.JobCompleted, 0)}, "Paused", IconPaused},
 		{"an expired link waits", []downloader.JobInfo{job(downloader.JobWaiting, 0), job(downloader.JobPaused, 0)}, "1 waiting for a new link", IconPaused},
-		{"downloading wins over paused", []downloader.JobInfo{job(downloader.JobPaused, 0), running}, "1 downloading · 14 MB/s", IconActive},
+		{"downloading wins over paused", []downloader.JobInfo{job(downloader.JobPaused, 0), running}, "1 downloading · 13 MiB/s", IconActive},
 		{"a failed job shows the error icon", []downloader.JobInfo{job(downloader.JobFailed, 0, downloader.FileFailed, downloader.FileCompleted)}, "1 failed", IconError},
-		{"a failed file in a running job shows both", []downloader.JobInfo{job(downloader.JobRunning, 2_500_000, downloader.FileFailed, downloader.FileDownloading)}, "1 downloading · 2.5 MB/s · 1 failed", IconError},
+		{"a failed file in a running job shows both", []downloader.JobInfo{job(downloader.JobRunning, 2_500_000, downloader.FileFailed, downloader.FileDownloading)}, "1 downloading · 2.4 MiB/s · 1 failed", IconError},
 		{"paused with a failure", []downloader.JobInfo{job(downloader.JobPaused, 0), job(downloader.JobFailed, 0)}, "Paused · 1 failed", IconError},
 	}
 	for _, tt := range tests {
@@ -42,22 +42,6 @@ func TestStatus(t *testing.T) {
 				t.Errorf("Status() = %q, %s; want %q, %s", text, icon, tt.wantText, tt.wantIcon)
 			}
 		})
-	}
-}
-
-func TestFormatRate(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		bps  int64
-		want string
-	}{
-		{-5, "0 B/s"}, {0, "0 B/s"}, {999, "999 B/s"}, {1000, "1.0 kB/s"}, {4_240_000, "4.2 MB/s"},
-		{42_000_000, "42 MB/s"}, {999_400, "999 kB/s"}, {999_600, "1.0 MB/s"}, {1_500_000_000, "1.5 GB/s"},
-	}
-	for _, tt := range tests {
-		if got := FormatRate(tt.bps); got != tt.want {
-			t.Errorf("FormatRate(%d) = %q, want %q", tt.bps, got, tt.want)
-		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 
+	"dlhelper/internal/brand"
 	"dlhelper/tray"
 )
 
@@ -44,6 +45,9 @@ type appOptions struct {
 type appEnv struct {
 	log  *slog.Logger
 	open func(target string) error
+	// order hands a ticket from a dlhelper://order link to the running
+	// helper (trust.go); nil where there is none yet.
+	order func(ticket string) error
 }
 
 // runTrayApp runs the desktop helper; the arguments are serve's flags,
@@ -70,7 +74,12 @@ func runTrayApp(args []string, stdout, stderr io.Writer) int {
 		return a.exit(err, stderr)
 	}
 	defer in.release()
-	return a.exit(runHelper(o, a), stderr)
+	err = runHelper(o, a)
+	if exe := executableToRestart(err); exe != "" {
+		in.release() // before the new program asks for it (Windows starts it beside this one)
+		err = restartSelf(exe, log)
+	}
+	return a.exit(err, stderr)
 }
 
 // exit logs err and says it on stderr, and turns it into an exit code.
@@ -83,20 +92,15 @@ func (a appEnv) exit(err error, stderr io.Writer) int {
 	return 1
 }
 
-// parseApp takes the links and -headless out of args and parses the rest
-// as serve's flags (and config file).
+// parseApp reads a link start (see link.go), or takes -headless out of
+// args and parses the rest as serve's flags (and config file).
 func parseApp(args []string, stderr io.Writer) (appOptions, error) {
+	if isLinkStart(args) {
+		return parseLinkStart(args, stderr)
+	}
 	var o appOptions
 	var rest []string
 	for _, arg := range args {
-		if strings.HasPrefix(strings.ToLower(arg), "dlhelper:") {
-			u, err := parseLink(arg)
-			if err != nil {
-				return o, err
-			}
-			o.links = append(o.links, u)
-			continue
-		}
 		if v, ok := boolFlag(arg, "headless"); ok {
 			o.headless = v
 			continue
@@ -142,13 +146,24 @@ func linkAction(u *url.URL) string {
 	return strings.ToLower(strings.Trim(name, "/"))
 }
 
-// followLink does what a link asks of the helper on port.
-func followLink(u *url.URL, port int, a appEnv) {
+// followLink does what a link asks of the running helper. statusPage
+// mints the one-time link that logs the browser in to the status page
+// (the bare address shows only how to get one).
+func followLink(u *url.URL, statusPage func() (string, error), a appEnv) {
 	switch linkAction(u) {
 	case "start":
 		// The helper runs, which is all a portal asks when it starts one.
-	case "status":
-		if err := a.open(statusURL(port)); err != nil {
+	case "order":
+		followOrder(u, a)
+	case "status", "approve":
+		page, err := statusPage()
+		if err == nil && linkAction(u) == "approve" {
+			page += "&to=approve" // the approval page (bridge.Server.ApprovalPageURL)
+		}
+		if err == nil {
+			err = a.open(page)
+		}
+		if err != nil {
 			a.log.Warn("could not open the status page", "err", err)
 		}
 	default:
@@ -182,8 +197,9 @@ func runHelper(o appOptions, a appEnv) error {
 	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() { stopWithServer(ctx, stop, srv, a) })
+	a.order = srv.submitTicket
 	for _, l := range o.links {
-		followLink(l, srv.port, a)
+		followLink(l, srv.statusPage, a)
 	}
 	if err := noTray; err != nil {
 		a.log.Info("running headless, without a tray icon", "reason", err.Error())
@@ -198,7 +214,7 @@ func runHelper(o appOptions, a appEnv) error {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	a.log.Info("stopped cleanly")
-	return nil
+	return srv.updates.restartNeeded()
 }
 
 // stopWithServer ends the app if the HTTP server stops by itself (it
@@ -207,6 +223,8 @@ func stopWithServer(ctx context.Context, stop context.CancelFunc, srv *server, a
 	select {
 	case <-srv.done:
 		a.log.Error("the server stopped by itself", "err", srv.serveErr)
+		stop()
+	case <-srv.updates.installed():
 		stop()
 	case <-ctx.Done():
 	}
@@ -224,13 +242,14 @@ func trayAvailable(o appOptions) error {
 // tray with ctx, and waits for both.
 func runTray(ctx context.Context, stop context.CancelFunc, srv *server, o appOptions, a appEnv) {
 	menu := tray.New(srv.manager, tray.Options{
-		AppName:         "dlhelper",
-		OpenFolder:      func() error { return a.open(o.serve.Dir) },
-		OpenStatusPage:  func() error { return a.open(statusURL(srv.port)) },
+		AppName:         brand.Get().ProductName,
+		OpenFolder:      func() error { return a.open(srv.manager.Root()) }, // the one chosen in Settings
+		OpenStatusPage:  func() error { return a.open(srv.bridge.StatusPageURL()) },
 		StartAtLogin:    autostartEnabled,
 		SetStartAtLogin: setAutostart,
 		Quit:            stop,
-		Notify:          tray.Beeep("dlhelper"),
+		Notify:          tray.DesktopNotifier("dlhelper"),
+		Lang:            tray.SystemLang(),
 		Logger:          a.log,
 	})
 	uis := make(chan tray.UI, 1)

@@ -74,8 +74,20 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 	before := appWaitJob(t, first, port, token, id, "some bytes in", func(j downloader.JobInfo) bool { return j.Done > 0 })
 	status := exec.Command(bin, "status")
 	status.Env = env
-	if out, err := status.CombinedOutput(); err != nil || !strings.Contains(string(out), "is running at http://127.0.0.1:"+strconv.Itoa(port)+"/") || !strings.Contains(string(out), "Order 7") {
-		t.Errorf("dlhelper status = %v:\n%s\nwant the address and the job", err, out)
+	login := "http://127.0.0.1:" + strconv.Itoa(port) + "/login?n="
+	if out, err := status.CombinedOutput(); err != nil || !strings.Contains(string(out), login) || !strings.Contains(string(out), "Order 7") {
+		t.Errorf("dlhelper status = %v:\n%s\nwant a login link and the job", err, out)
+	}
+	// A second start asked for the status page opens a one-time login
+	// link the running helper minted, not the bare address.
+	page := exec.Command(bin, "open", "dlhelper://status")
+	page.Env = env
+	if out, err := page.CombinedOutput(); err != nil {
+		t.Fatalf("a second start with dlhelper://status: %v: %s", err, out)
+	}
+	link := waitOpenedPrefix(t, first, opened, login)
+	if resp, err := noRedirect.Get(link); err != nil || resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Errorf("GET %s: %v %v, want 303 with the session cookie", link, resp, err)
 	}
 	first.stop(t)
 
@@ -342,6 +354,29 @@ func withRecordingOpener(t *testing.T, env []string, record string) []string {
 }
 
 // waitOpened waits until the recording opener was asked for want.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// waitOpenedPrefix waits until the desktop's opener got a target starting
+// with prefix, and returns it.
+func waitOpenedPrefix(t *testing.T, p *appProc, record, prefix string) string {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		b, _ := os.ReadFile(record)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, prefix) {
+				return line
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-p.ctx.Done():
+			t.Fatalf("the desktop's opener was not asked for %s…; it got %q", prefix, b)
+		}
+	}
+}
+
 func waitOpened(t *testing.T, p *appProc, record, want string) {
 	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)

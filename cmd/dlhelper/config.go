@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"dlhelper/downloader"
 )
 
 // serveOptions are the settings of the local server, from flags over the
@@ -22,6 +24,14 @@ type serveOptions struct {
 	Connections  int      `json:"connections"`
 	FilesAtOnce  int      `json:"filesAtOnce"`
 	RateLimit    int64    `json:"rateLimit"`
+	// Proxy overrides the environment's and the system's proxy: a proxy
+	// address, a PAC file, and the user and password a proxy asks for.
+	Proxy downloader.ProxySettings `json:"proxy"`
+	// AllowSleep lets the computer sleep while files download.
+	AllowSleep bool `json:"allowSleep"`
+	// PauseOnMetered pauses downloads on a metered connection (Linux,
+	// NetworkManager) and resumes them when it is not.
+	PauseOnMetered bool `json:"pauseOnMetered"`
 }
 
 // defaultConfigPath is config.json in the user's config folder
@@ -43,6 +53,9 @@ func loadConfig(path string, required bool) (serveOptions, error) {
 	if path == "" {
 		return o, nil
 	}
+	if err := checkTrusted(path, false); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return o, fmt.Errorf("the config file %w", err)
+	}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !required:
@@ -59,6 +72,9 @@ func loadConfig(path string, required bool) (serveOptions, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return o, fmt.Errorf("the config file %s holds more than one JSON object; fix or delete it", path)
+	}
+	if err := o.Proxy.Check(); err != nil {
+		return o, fmt.Errorf("the config file %s has a proxy setting that cannot work (%v); fix it", path, err)
 	}
 	return o, nil
 }

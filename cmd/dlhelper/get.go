@@ -20,7 +20,7 @@ import (
 
 	"dlhelper/bridge"
 	"dlhelper/downloader"
-	"dlhelper/tray"
+	"dlhelper/internal/units"
 )
 
 // getOptions are the flags of "dlhelper get".
@@ -137,9 +137,31 @@ func get(ctx context.Context, o getOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !o.quiet {
-		fmt.Fprintf(stdout, "Downloaded %d file(s), %s, in %s.\n", len(info.Files), tray.FormatSize(info.Done), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "Downloaded %d file(s), %s, in %s.\n", len(info.Files), units.Size(info.Done), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintln(stdout, verifiedSummary(info.Files))
 	}
 	return m.RemoveJob(id, false)
+}
+
+// verifiedSummary says what the files were checked against, strongest
+// first: "Checked: 2 against the portal's SHA-256, 1 by size only."
+func verifiedSummary(files []downloader.FileInfo) string {
+	count := map[string]int{}
+	for _, f := range files {
+		count[f.VerifiedBy]++
+	}
+	var parts []string
+	for _, k := range []struct{ by, says string }{
+		{downloader.VerifiedSHA256, "against the portal's SHA-256"},
+		{downloader.VerifiedMD5, "against the portal's MD5"},
+		{downloader.VerifiedETag, "against the server's ETag (an MD5)"},
+		{downloader.VerifiedSize, "by size only"},
+	} {
+		if n := count[k.by]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k.says))
+		}
+	}
+	return "Checked: " + strings.Join(parts, ", ") + "."
 }
 
 // getSpec reads the job file, or names each URL's file after the last
@@ -152,7 +174,7 @@ func getSpec(o getOptions, stdin io.Reader) (downloader.JobSpec, error) {
 	for _, raw := range o.urls {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return spec, fmt.Errorf("%q is not an http or https URL", raw)
+			return spec, fmt.Errorf("%q is not an http or https URL", downloader.RedactURL(raw))
 		}
 		spec.Files = append(spec.Files, downloader.FileSpec{URL: raw, Name: nameFromURL(u)})
 	}

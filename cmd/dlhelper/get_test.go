@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"dlhelper/downloader"
 	"dlhelper/internal/faultserver"
 	"dlhelper/internal/testenv"
 )
@@ -319,4 +320,16 @@ func TestGetOfManySmallFilesSurvivesKill9(t *testing.T) {
 		t.Errorf("the folder holds %d entries, want only the %d files", len(entries), files)
 	}
 	t.Logf("server sent %d bytes for %d (%.1f%% overhead over %d kills)", srv.BytesSent(), files*size, 100*float64(srv.BytesSent()-files*size)/float64(files*size), kills)
+}
+
+func TestVerifiedSummarySaysWhatEachFileWasCheckedAgainst(t *testing.T) {
+	t.Parallel()
+	files := []downloader.FileInfo{
+		{VerifiedBy: downloader.VerifiedSize}, {VerifiedBy: downloader.VerifiedSHA256},
+		{VerifiedBy: downloader.VerifiedETag}, {VerifiedBy: downloader.VerifiedSHA256},
+	}
+	want := "Checked: 2 against the portal's SHA-256, 1 against the server's ETag (an MD5), 1 by size only."
+	if got := verifiedSummary(files); got != want {
+		t.Errorf("verifiedSummary = %q, want %q", got, want)
+	}
 }

@@ -15,7 +15,7 @@ import (
 //
 //	Software\Classes\dlhelper                    "URL:dlhelper Protocol", URL Protocol = ""
 //	Software\Classes\dlhelper\DefaultIcon        "C:\…\dlhelper.exe",0
-//	Software\Classes\dlhelper\shell\open\command "C:\…\dlhelper.exe" open "%1"
+//	Software\Classes\dlhelper\shell\open\command "C:\…\dlhelper.exe" open --single-argument %1
 //	Software\Microsoft\Windows\CurrentVersion\Run, value dlhelper = "C:\…\dlhelper.exe"
 
 const (
@@ -42,7 +42,7 @@ func register(exe string, autostart bool, out io.Writer) error {
 	if err := setString(classKey+`\DefaultIcon`, "", quoted+",0"); err != nil {
 		return err
 	}
-	if err := setString(classKey+`\shell\open\command`, "", quoted+` open "%1"`); err != nil {
+	if err := setString(classKey+`\shell\open\command`, "", windowsLinkCommand(exe)); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, `registered dlhelper:// links in HKEY_CURRENT_USER\%s`+"\n", classKey)

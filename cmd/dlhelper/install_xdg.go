@@ -21,6 +21,7 @@ import (
 //	$XDG_DATA_HOME/applications/dlhelper.desktop         menu entry, handler of x-scheme-handler/dlhelper
 //	$XDG_DATA_HOME/icons/hicolor/32x32/apps/dlhelper.png  its icon
 //	$XDG_CONFIG_HOME/autostart/dlhelper.desktop          start at login
+//	$XDG_DATA_HOME/dlhelper/bin/dlhelper                 a link to the program, when its path needs quoting
 //
 // and, when xdg-mime is installed, makes the entry the default handler of
 // dlhelper:// links ("xdg-mime default", which writes
@@ -47,17 +48,19 @@ func iconPath() string {
 	return filepath.Join(dataHome(), "icons", "hicolor", "32x32", "apps", "dlhelper.png")
 }
 func autostartPath() string { return filepath.Join(configHome(), "autostart", desktopName) }
+func launcherPath() string  { return filepath.Join(dataHome(), "dlhelper", "bin", "dlhelper") }
 func mimeappsPath() string  { return filepath.Join(configHome(), "mimeapps.list") }
 
-// desktopEntry is the menu entry: started by a link it runs
-// "dlhelper open URL", from the menu "dlhelper open".
-func desktopEntry(exe string) string {
+// desktopEntry is the menu entry for the program prog (see execProgram):
+// started by a link it runs "dlhelper open --single-argument URL", from
+// the menu "dlhelper open --single-argument" (an empty %u is dropped).
+func desktopEntry(prog string) string {
 	return `[Desktop Entry]
 Type=Application
 Name=dlhelper
 GenericName=Download helper
 Comment=Downloads your portal orders with resumable, parallel transfers
-Exec=` + execQuote(exe) + ` open %u
+Exec=` + prog + ` open ` + singleArgument + ` %u
 Icon=dlhelper
 Terminal=false
 Categories=Network;FileTransfer;
@@ -66,16 +69,53 @@ StartupNotify=false
 `
 }
 
-func autostartEntry(exe string) string {
+func autostartEntry(prog string) string {
 	return `[Desktop Entry]
 Type=Application
 Name=dlhelper
 Comment=Download helper for your portal orders
-Exec=` + execQuote(exe) + `
+Exec=` + prog + `
 Icon=dlhelper
 Terminal=false
 X-GNOME-Autostart-enabled=true
 `
+}
+
+// execReserved are the characters the Desktop Entry spec reserves in an
+// Exec argument, which must then be quoted, and % (field codes).
+const execReserved = " \t\n\"'\\><~|&;$*?#()`%"
+
+// execProgram is the program an Exec line names for exe: exe itself when
+// it needs no quoting, else a link to it at launcherPath. Quoting is what
+// the spec asks, but xdg-open's generic path (xdg-utils 1.1, used outside
+// GNOME and KDE) takes the first word of Exec as it stands, quotes and
+// all, and a link then started nothing (issue 19). When the launcher's own
+// path needs quoting too, exe is quoted as the spec says.
+func execProgram(exe string) (string, error) {
+	if !strings.ContainsAny(exe, execReserved) {
+		return exe, nil
+	}
+	l := launcherPath()
+	if strings.ContainsAny(l, execReserved) {
+		return execQuote(exe), nil
+	}
+	if err := symlinkAtomic(exe, l); err != nil {
+		return "", fmt.Errorf("link %s to the program: %w", l, err)
+	}
+	return l, nil
+}
+
+// symlinkAtomic makes link point at target, replacing what was there.
+func symlinkAtomic(target, link string) error {
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return err
+	}
+	tmp := link + ".new"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, link)
 }
 
 // execQuote quotes a path for an Exec key: double quotes, with ", `, $ and
@@ -94,7 +134,11 @@ func register(exe string, autostart bool, out io.Writer) error {
 	if err := writeFileAtomic(iconPath(), tray.IconPNG(tray.IconActive), 0o644); err != nil {
 		return fmt.Errorf("write the icon: %w", err)
 	}
-	if err := writeFileAtomic(desktopPath(), []byte(desktopEntry(exe)), 0o644); err != nil {
+	prog, err := execProgram(exe)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(desktopPath(), []byte(desktopEntry(prog)), 0o644); err != nil {
 		return fmt.Errorf("write the menu entry: %w", err)
 	}
 	fmt.Fprintf(out, "wrote %s (menu entry and dlhelper:// handler)\n", desktopPath())
@@ -124,7 +168,7 @@ func setDefaultHandler(out io.Writer) error {
 
 func unregister(out io.Writer) error {
 	var errs []error
-	for _, p := range []string{desktopPath(), iconPath(), autostartPath()} {
+	for _, p := range []string{desktopPath(), iconPath(), autostartPath(), launcherPath()} {
 		removed, err := removeFile(p)
 		if removed {
 			fmt.Fprintf(out, "removed %s\n", p)
@@ -177,7 +221,11 @@ func dropMIMEDefault(path string) (bool, error) {
 }
 
 func addAutostart(exe string) error {
-	if err := writeFileAtomic(autostartPath(), []byte(autostartEntry(exe)), 0o644); err != nil {
+	prog, err := execProgram(exe)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(autostartPath(), []byte(autostartEntry(prog)), 0o644); err != nil {
 		return fmt.Errorf("write the start-at-login entry: %w", err)
 	}
 	return nil

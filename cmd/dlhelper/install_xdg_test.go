@@ -4,6 +4,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -66,7 +68,7 @@ func TestInstallWritesAndUninstallRemovesExactlyItsFiles(t *testing.T) {
 
 	exe, _ := executablePath()
 	entry, _ := os.ReadFile(filepath.Join(home, ".local/share/applications/dlhelper.desktop"))
-	for _, line := range []string{"Exec=" + execQuote(exe) + " open %u", "MimeType=x-scheme-handler/dlhelper;", "Type=Application"} {
+	for _, line := range []string{"Exec=" + exe + " open --single-argument %u", "MimeType=x-scheme-handler/dlhelper;", "Type=Application"} {
 		if !strings.Contains(string(entry), line+"\n") {
 			t.Errorf("the menu entry lacks %q:\n%s", line, entry)
 		}
@@ -151,5 +153,50 @@ func TestExecQuote(t *testing.T) {
 		if got := execQuote(tt.in); got != tt.want {
 			t.Errorf("execQuote(%q) = %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestALinkStartsTheHandlerThroughGenericXDGOpen registers a program whose
+// path has a space and opens a link with xdg-open's generic path, the one
+// desktops other than GNOME and KDE get: the program must start with the
+// link as its one argument after the marker.
+func TestALinkStartsTheHandlerThroughGenericXDGOpen(t *testing.T) {
+	home := fakeHome(t)
+	xdgOpen, err := exec.LookPath("xdg-open")
+	if err != nil {
+		t.Fatal("xdg-open is not installed (.ci/setup installs xdg-utils)")
+	}
+	// The handler is a script that writes its arguments, one per line.
+	exe := filepath.Join(t.TempDir(), "My Programs", "dlhelper")
+	got := filepath.Join(t.TempDir(), "args")
+	os.MkdirAll(filepath.Dir(exe), 0o755)
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$ARGS_OUT\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := register(exe, true, io.Discard); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	link := "dlhelper://start?order=42 --allow-origin=https://evil.example"
+	cmd := exec.Command(xdgOpen, link)
+	// X-Generic makes xdg-open use its own parser of desktop entries; it
+	// only asks whether there is a display, so a name is enough.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "DISPLAY=:99",
+		"XDG_CURRENT_DESKTOP=X-Generic", "ARGS_OUT=" + got}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		entry, _ := os.ReadFile(desktopPath())
+		t.Fatalf("xdg-open %q: %v: %s\nthe entry:\n%s", link, err, out, entry)
+	}
+	args, err := os.ReadFile(got)
+	if want := "open\n--single-argument\n" + link + "\n"; string(args) != want {
+		t.Errorf("the handler got the arguments %q (%v), want %q", args, err, want)
+	}
+	if entry, _ := os.ReadFile(autostartPath()); !strings.Contains(string(entry), "Exec="+launcherPath()+"\n") {
+		t.Errorf("the start-at-login entry does not start %s:\n%s", launcherPath(), entry)
+	}
+	if err := unregister(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(launcherPath()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("uninstall left %s (%v)", launcherPath(), err)
 	}
 }

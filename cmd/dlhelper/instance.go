@@ -17,6 +17,7 @@ import (
 
 	"dlhelper/bridge"
 	"dlhelper/downloader"
+	"dlhelper/internal/units"
 	"dlhelper/tray"
 )
 
@@ -39,6 +40,9 @@ type instance struct{ f *os.File }
 func acquireInstance(stateDir string) (*instance, error) {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("the state folder %s cannot be created (%v); choose another with --state", stateDir, err)
+	}
+	if err := checkStateFolder(stateDir); err != nil {
+		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(stateDir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -147,10 +151,38 @@ func handOff(stateDir string, links []*url.URL, a appEnv) error {
 		return fmt.Errorf("another dlhelper holds the lock in %s but does not answer: %w", stateDir, err)
 	}
 	a.log.Info("dlhelper is already running; handed over to it", "port", port, "version", h.Version, "links", linkStrings(links))
+	statusPage := func() (string, error) { return askStatusLink(ctx, stateDir, port) }
+	a.order = func(ticket string) error { return postTicket(ctx, stateDir, port, ticket) }
 	for _, l := range links {
-		followLink(l, port, a)
+		followLink(l, statusPage, a)
 	}
 	return nil
+}
+
+// askStatusLink asks the running helper, with the token, for a one-time
+// link to its status page.
+func askStatusLink(ctx context.Context, stateDir string, port int) (string, error) {
+	token, err := bridge.LoadOrCreateToken(stateDir)
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1:"+strconv.Itoa(port)+"/v1/status-link", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := helperClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("dlhelper does not answer on port %d (%v); is it running?", port, err)
+	}
+	defer resp.Body.Close()
+	var link struct {
+		URL string `json:"url"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&link); err != nil || resp.StatusCode != http.StatusOK || link.URL == "" {
+		return "", fmt.Errorf("dlhelper on port %d gave no status page link (%s)", port, resp.Status)
+	}
+	return link.URL, nil
 }
 
 func init() {
@@ -175,6 +207,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 func printStatus(stateDir string, w io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := checkStateFolder(stateDir); err != nil {
+		return err
+	}
 	// A helper records its port while it runs and removes it as it stops.
 	if _, err := os.Stat(filepath.Join(stateDir, bridge.PortFile)); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("dlhelper is not running (no %s in %s); start it with \"dlhelper\"", bridge.PortFile, stateDir)
@@ -194,21 +229,26 @@ func printStatus(stateDir string, w io.Writer) error {
 		return err
 	}
 	text, _ := tray.Status(list.Jobs)
-	fmt.Fprintf(w, "dlhelper %s is running at %s\n%s\n", h.Version, statusURL(port), text)
+	// The bare address only says how to log in: print a one-time link.
+	page, err := askStatusLink(ctx, stateDir, port)
+	if err != nil {
+		page = statusURL(port)
+	}
+	fmt.Fprintf(w, "dlhelper %s is running; status page (the link works once, within 2 minutes): %s\n%s\n", h.Version, page, text)
 	for _, j := range list.Jobs {
 		fmt.Fprintf(w, "  %-10s %s  %s\n", j.State, j.Name, progressText(j.Progress))
 	}
 	return nil
 }
 
-// progressText is "120 MB of 2.0 GB (6%), 14 MB/s", with what is known.
+// progressText is "120 MiB of 2.0 GiB (6%), 14 MiB/s", with what is known.
 func progressText(p downloader.Progress) string {
 	if p.Total <= 0 {
-		return tray.FormatSize(max(p.Done, 0))
+		return units.Size(max(p.Done, 0))
 	}
-	s := fmt.Sprintf("%s of %s (%d%%)", tray.FormatSize(p.Done), tray.FormatSize(p.Total), p.Done*100/p.Total)
+	s := fmt.Sprintf("%s of %s (%d%%)", units.Size(p.Done), units.Size(p.Total), p.Done*100/p.Total)
 	if p.Speed > 0 {
-		s += ", " + tray.FormatRate(p.Speed)
+		s += ", " + units.Rate(p.Speed)
 	}
 	return s
 }

@@ -40,7 +40,8 @@ func TestParseAppSplitsLinksAndFlags(t *testing.T) {
 		{name: "no arguments", args: nil},
 		{name: "a start link", args: []string{"dlhelper://start"}, wantLinks: []string{"start"}},
 		{name: "a link in capitals", args: []string{"DLHELPER://Start/"}, wantLinks: []string{"start"}},
-		{name: "flags around a link", args: []string{"--headless", "dlhelper:status", "--dir", "/d"}, wantLinks: []string{"status"}, wantHeadless: true, wantDir: "/d"},
+		{name: "flags around a link are refused", args: []string{"--headless", "dlhelper:status", "--dir", "/d"}, wantErr: "link starts dlhelper alone"},
+		{name: "flags", args: []string{"--headless", "--dir", "/d"}, wantHeadless: true, wantDir: "/d"},
 		{name: "headless=false", args: []string{"-headless=false"}},
 		{name: "another scheme is an argument serve refuses", args: []string{"https://x"}, wantErr: `"https://x"`},
 		{name: "a link too long", args: []string{"dlhelper://start?" + strings.Repeat("a", 3000)}, wantErr: "not a dlhelper:// link"},
@@ -48,7 +49,10 @@ func TestParseAppSplitsLinksAndFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"--config", ""}, tt.args...)
+			args := tt.args
+			if !isLinkStart(args) { // a link comes alone, with the config file's settings
+				args = append([]string{"--config", ""}, tt.args...)
+			}
 			o, err := parseApp(args, io.Discard)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -82,9 +86,9 @@ func TestFollowLinkOpensOnlyWhatItKnows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		followLink(u, 17315, a)
+		followLink(u, func() (string, error) { return "http://127.0.0.1:17315/login?n=x", nil }, a)
 	}
-	if got := strings.Join(opened, " "); got != "http://127.0.0.1:17315/" {
+	if got := strings.Join(opened, " "); got != "http://127.0.0.1:17315/login?n=x" {
 		t.Errorf("links opened %q, want only the status page", got)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"dlhelper/downloader"
-	"dlhelper/tray"
+	"dlhelper/internal/units"
 )
 
 // progressBars draws one bar for the whole job on a terminal; elsewhere
@@ -34,7 +34,7 @@ func newProgressBars(w io.Writer, quiet bool) *progressBars {
 		}, decor.WCSyncSpaceR)),
 		mpb.AppendDecorators(
 			decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpace),
-			decor.Any(func(decor.Statistics) string { return tray.FormatRate(b.speed.Load()) }, decor.WCSyncSpace),
+			decor.Any(func(decor.Statistics) string { return units.Rate(b.speed.Load()) }, decor.WCSyncSpace),
 			decor.Any(func(decor.Statistics) string { return etaText(b.eta.Load()) }, decor.WCSyncSpace),
 		),
 	)

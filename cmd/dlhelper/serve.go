@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,8 @@ import (
 
 	"dlhelper/bridge"
 	"dlhelper/downloader"
+	"dlhelper/internal/brand"
+	"dlhelper/tray"
 	"dlhelper/web"
 )
 
@@ -67,6 +70,9 @@ func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
 	override(&o.RateLimit, *limit, set["limit"])
 	override(&o.AllowOrigins, []string(origins), set["allow-origin"])
 	override(&o.AllowHosts, []string(hosts), set["allow-host"])
+	if len(o.AllowOrigins) == 0 {
+		o.AllowOrigins = slices.Clone(brand.Get().AllowOrigins) // a portal's own build trusts its portal
+	}
 	setDefault(&o.Dir, downloadDir())
 	setDefault(&o.State, stateDir())
 	return o, o.check()
@@ -140,9 +146,13 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	case <-ctx.Done():
 	case <-srv.done:
 		log.Error("the server stopped by itself", "err", srv.serveErr)
+	case <-srv.updates.installed():
 	}
 	log.Info("shutting down: stopping transfers and saving their progress")
-	return srv.close()
+	if err := srv.close(); err != nil || srv.updates.restartNeeded() == nil {
+		return err
+	}
+	return restartSelf(srv.updates.exe, log)
 }
 
 // server is a running helper: listener, bridge and Manager.
@@ -150,6 +160,8 @@ type server struct {
 	http    *http.Server
 	bridge  *bridge.Server
 	manager *downloader.Manager
+	updates *selfUpdater // nil without an update feed
+	desktop func()       // waits for the sleep lock and metered watchers to end (power.go)
 	log     *slog.Logger
 	state   string
 	port    int
@@ -163,6 +175,12 @@ type server struct {
 // on one state folder the second fails on the state's lock, not later.
 // openFolder, nil without a desktop, opens a job's folder for the page.
 func startServer(o serveOptions, openFolder func(dir string) error, log *slog.Logger) (*server, error) {
+	if err := os.MkdirAll(o.State, 0o700); err != nil {
+		return nil, fmt.Errorf("the state folder %s cannot be created (%v); choose another with --state", o.State, err)
+	}
+	if err := checkStateFolder(o.State); err != nil {
+		return nil, err
+	}
 	addr, tries := o.Addr, 1
 	if addr == "" {
 		addr, tries = "127.0.0.1:"+strconv.Itoa(bridge.DefaultPort), bridge.PortTries
@@ -183,31 +201,51 @@ func startServer(o serveOptions, openFolder func(dir string) error, log *slog.Lo
 		return nil, err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
+	warnPortTaken(addr, port, l, log)
+	upd := newSelfUpdater(m, o.State, log)
+	var chooser bridge.FolderChooser
+	if openFolder != nil { // a desktop
+		chooser = folderChooser(tray.SystemLang())
+	}
 	b := bridge.New(bridge.Options{
-		Manager: m, Token: token, AllowedOrigins: o.AllowOrigins, AllowedHosts: o.AllowHosts,
-		Port: port, Version: version, Logger: log, StatusFS: web.Status(), OpenFolder: openFolder,
+		ChooseFolder: chooser,
+		Manager:      m, Token: token, AllowedOrigins: o.AllowOrigins, AllowedHosts: o.AllowHosts,
+		Port: port, Version: version, Logger: log, StatusFS: web.Status(), OpenFolder: openFolder, Updater: upd.forBridge(),
+		IPv4Only: !bridge.ListensOnIPv6(l), StateDir: o.State,
+		AskTrust: askTrust(openFolder, desktopNotifier(openFolder), tray.SystemLang(), log),
 	})
 	s := &server{
-		http: &http.Server{
-			Handler:           b.Handler(),
-			ReadHeaderTimeout: 10 * time.Second, // a client that never finishes its headers holds nothing
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-		bridge: b, manager: m, log: log, state: o.State, port: port, done: make(chan struct{}),
+		http:   b.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn)), // timeouts: bridge.Limits
+		bridge: b, manager: m, updates: upd, log: log, state: o.State, port: port, done: make(chan struct{}),
+		desktop: watchDesktop(o, m, log),
 	}
 	if err := bridge.WritePort(o.State, port); err != nil {
 		log.Warn("could not record the port for local tools", "err", err)
 	}
 	go func() {
-		s.serveErr = s.http.Serve(l)
+		s.serveErr = s.http.Serve(b.Guard(l)) // other users refused, connections capped
 		close(s.done)
 	}()
-	log.Info("dlhelper is listening", "addr", l.Addr().String(), "port", port, "dir", o.Dir, "state", o.State, "origins", o.AllowOrigins)
+	upd.start()
+	log.Info("dlhelper is listening", "addr", l.Addr().String(), "port", port, "dir", m.Root(), "state", o.State, "origins", o.AllowOrigins)
 	if len(o.AllowOrigins) == 0 {
 		log.Warn("no portal may use dlhelper yet; start it with --allow-origin https://your-portal or set allowOrigins in " + defaultConfigPath())
 	}
 	return s, nil
+}
+
+// warnPortTaken says when the helper could not have the port it asked for:
+// pages probe the ports in order, so whoever holds the first one (another
+// user, say) is asked first and would receive an order's presigned URLs.
+func warnPortTaken(addr string, port int, l net.Listener, log *slog.Logger) {
+	if _, want, _ := net.SplitHostPort(addr); want != "0" && want != strconv.Itoa(port) {
+		log.Warn("port "+want+" is taken on 127.0.0.1 or [::1] by another program, so dlhelper listens on "+strconv.Itoa(port)+
+			"; a portal page may reach that program first: find it (ss -ltnp, or netstat -ano on Windows) and stop it",
+			"wanted", want, "port", port)
+	}
+	if !bridge.ListensOnIPv6(l) {
+		log.Info("this machine has no IPv6 loopback; dlhelper answers at 127.0.0.1 and localhost only")
+	}
 }
 
 func openManager(o serveOptions, log *slog.Logger) (*downloader.Manager, error) {
@@ -219,10 +257,14 @@ func openManager(o serveOptions, log *slog.Logger) (*downloader.Manager, error) 
 		return nil, fmt.Errorf("the download folder %s cannot be used (%v); choose another with --dir", o.Dir, err)
 	}
 	return downloader.New(downloader.Config{
-		StateDir: o.State, Root: root, Logger: log,
+		StateDir: o.State, Root: root, Logger: log, AllowedHosts: o.AllowHosts, // redirects too
+		Proxy:    o.Proxy,
 		Settings: downloader.Settings{Connections: o.Connections, MaxActiveFiles: o.FilesAtOnce, RateLimit: o.RateLimit},
 	})
 }
+
+// statusPage is a one-time login link to the status page.
+func (s *server) statusPage() (string, error) { return s.bridge.StatusPageURL(), nil }
 
 // close stops taking requests, ends the event streams (which Shutdown
 // leaves alone), then closes the Manager, which checkpoints every transfer
@@ -230,11 +272,13 @@ func openManager(o serveOptions, log *slog.Logger) (*downloader.Manager, error) 
 func (s *server) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	s.updates.stop()
 	err := s.http.Shutdown(ctx)
 	s.bridge.Close()
 	if cerr := s.manager.Close(); err == nil {
 		err = cerr
 	}
+	s.desktop()
 	<-s.done
 	if err == nil && !errors.Is(s.serveErr, http.ErrServerClosed) {
 		err = s.serveErr
