@@ -50,6 +50,7 @@ type options struct {
 	Addr                                string
 	HelperPorts                         []int
 	Installer                           string
+	Dist                                string // make dist's folder, offered by system
 	Order                               string
 }
 
@@ -92,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to serve the portal on")
 	ports := fs.String("helper-ports", "17315-17319", "ports the page probes for dlhelper: a range A-B or a list A,B")
 	fs.StringVar(&o.Installer, "installer-url", "", "where the page sends a customer without dlhelper (none: the page says to ask support)")
+	fs.StringVar(&o.Dist, "dist", "", "folder of \"make dist\" packages; the page offers the visitor's system's (before -installer-url)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -45,6 +45,8 @@ func (p *portal) routes() http.Handler {
 	mux.Handle("GET /api/order", p.signedIn(http.HandlerFunc(p.orderJSON), false))
 	mux.Handle("POST /api/sign", p.signedIn(http.HandlerFunc(p.resign), false))
 	mux.Handle("GET /download/{name}", p.signedIn(http.HandlerFunc(p.browserDownload), false))
+	mux.Handle("GET /dist/{name}", serveDist(p.o.Dist))
+	p.ticketRoutes(mux) // orders by ticket (ticket.go)
 	return securityHeaders(mux)
 }
 
@@ -124,7 +126,7 @@ func (p *portal) logout(w http.ResponseWriter, r *http.Request) {
 
 // config is what the page needs before anyone signs in.
 func (p *portal) config(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"helperPorts": p.o.HelperPorts, "installerUrl": p.o.Installer})
+	writeJSON(w, http.StatusOK, map[string]any{"helperPorts": p.o.HelperPorts, "installerUrl": p.o.Installer, "installers": installers(p.o.Dist)})
 }
 
 // orderFile is an archive with its signed URL, as the page gets it.
