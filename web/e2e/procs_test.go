@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"dlhelper/bridge"
 	"dlhelper/internal/testenv"
 )
 
@@ -199,13 +201,38 @@ func (h *helperProc) start(t *testing.T, extra ...string) {
 	if err := os.WriteFile(config, []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(h.port), "--dir", h.dir, "--state", h.state,
-		"--allow-origin", h.origin, "--config", config}
+	args := []string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(h.port), "--dir", h.dir, "--state", h.state, "--config", config}
+	if h.origin != "" {
+		args = append(args, "--allow-origin", h.origin)
+	}
 	h.proc = startProc(t, "dlhelper", h.bin, append(args, extra...)...)
 	h.waitHTTP(t, h.url()+"/v1/hello", 20*time.Second)
 }
 
 func (h *helperProc) url() string { return "http://127.0.0.1:" + strconv.Itoa(h.port) }
+
+// statusLink asks the helper, with its token, for a one-time link to its
+// status page, as the tray and "dlhelper open" do: the bare address shows
+// only how to get one.
+func (h *helperProc) statusLink(t *testing.T) string {
+	t.Helper()
+	token, err := bridge.LoadOrCreateToken(h.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, h.url()+"/v1/status-link", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var link struct{ URL string }
+	if err := json.NewDecoder(resp.Body).Decode(&link); err != nil || link.URL == "" {
+		t.Fatalf("status-link: %s (%v)", resp.Status, err)
+	}
+	return link.URL
+}
 
 // portalLog counts the lines of the portal's log that contain s.
 func (p *proc) count(s string) int { return strings.Count(p.out.String(), s) }

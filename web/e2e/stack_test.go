@@ -41,6 +41,7 @@ type stackOptions struct {
 	expiry     string   // portal-demo --expiry
 	helperArgs []string // more flags of dlhelper serve (--limit, --files)
 	noHelper   bool     // leave dlhelper stopped
+	untrusted  bool     // start dlhelper without --allow-origin: the portal must ask
 }
 
 // newStack starts portal-demo (its own bucket) and dlhelper on free ports;
@@ -55,6 +56,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	portalPort, helperPort := freePort(t), freePort(t)
 	s := &stack{t: t, portalURL: "http://127.0.0.1:" + strconv.Itoa(portalPort)}
 	s.helper = &helperProc{bin: dlhelper, port: helperPort, dir: t.TempDir(), state: t.TempDir(), origin: s.portalURL}
+	if o.untrusted {
+		s.helper.origin = ""
+	}
 	if o.expiry == "" {
 		o.expiry = "1h"
 	}

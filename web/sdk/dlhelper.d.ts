@@ -13,8 +13,23 @@ export declare const Codes: {
   readonly PERMISSION_DENIED: "permission_denied";
   /** Reaching the helper would show a permission prompt: call connect() from a click. */
   readonly NEEDS_GESTURE: "needs_gesture";
-  /** The helper runs but was not set up to accept this portal's origin. */
+  /** The helper runs but does not trust this portal's origin (yet): not "not running". */
   readonly FORBIDDEN: "forbidden";
+  /** The customer closed the browser's permission prompt without choosing: try again, choose Allow. */
+  readonly PROMPT_DISMISSED: "prompt_dismissed";
+  /** The page's options.signal ended the wait for a starting helper. */
+  readonly LAUNCH_STOPPED: "launch_stopped";
+  /** The helper asked its user whether to trust this site; no answer came within approvalWait. */
+  readonly NEEDS_APPROVAL: "needs_approval";
+  /** The helper's user chose not to trust this site: offer the plain links. */
+  readonly DENIED: "denied";
+  /**
+   * A program answers on the helper's port but cannot prove it is the
+   * helper this site paired with (another user may have taken the port):
+   * no job is handed to it. Offer forgetPairing() only if the customer
+   * says they reinstalled dlhelper.
+   */
+  readonly IMPOSTOR: "impostor";
   /** The helper speaks another API version. */
   readonly INCOMPATIBLE: "incompatible";
   /** The helper stopped answering during a request. */
@@ -25,6 +40,7 @@ export declare const Codes: {
   readonly FAILED: "failed";
   /** wait(): the job was canceled. */
   readonly CANCELED: "canceled";
+  readonly UPDATE_NEEDED: "update_needed";
 };
 
 export type ErrorCode =
@@ -52,6 +68,9 @@ export type PermissionState = "granted" | "denied" | "prompt" | "unsupported";
 /** The browser's verdict on this page reaching the helper (Local Network Access). */
 export declare function permissionState(): Promise<PermissionState>;
 
+/** Drops this site's pairing with the helper (after a reinstall of dlhelper). */
+export declare function forgetPairing(): void;
+
 export interface ConnectOptions {
   /** Ports to probe (default DEFAULT_PORTS). */
   ports?: readonly number[];
@@ -67,21 +86,52 @@ export interface ConnectOptions {
   launch?: boolean;
   /** The URL that starts the helper (default "dlhelper://start"). */
   launchUrl?: string;
-  /** How long to wait for a started helper, in ms (default 6000). */
+  /**
+   * After this many ms without an answer from a started helper, onLaunchSlow is called (default 6000).
+   * Without a signal it is also the deadline; with one, the SDK waits for the customer.
+   */
   launchWait?: number;
+  /** The oldest helper version ("1.4.0") the page works with; an older one makes connect throw "update_needed", with the helper on error.helper. */
+  minVersion?: string;
   /** Called just before the SDK tries to start the helper, to say "Starting dlhelper…". */
   onLaunch?: () => void;
+  /** Called once when the started helper has not answered within launchWait: offer the installer beside the wait. */
+  onLaunchSlow?: () => void;
+  /** Ends the wait for a started helper (the page's "Stop waiting"): connect() throws launch_stopped. */
+  signal?: AbortSignal;
   /** Reconnection backoff of the event stream, in ms (default {min: 500, max: 10000}). */
   reconnect?: { min?: number; max?: number };
+  /** Ask a helper that does not trust this site yet to ask its user (default true); false throws forbidden at once. */
+  askApproval?: boolean;
+  /** Called when the helper is asking its user whether to trust this site: say "Answer in dlhelper's window". */
+  onNeedsApproval?: (info: { base: string }) => void;
+  /** How long connect() waits for the user's answer before throwing needs_approval (default 600000 ms). */
+  approvalWait?: number;
+  /** How often the answer is looked for, in ms (default 1000). */
+  approvalPoll?: number;
 }
 
 /**
  * Finds a running helper. Call it from the click on "Download with helper":
  * while the browser would ask for permission it only probes during a click
  * (else HelperError "needs_gesture").
- * @throws HelperError not_running, permission_denied, needs_gesture, forbidden, incompatible
+ * @throws HelperError not_running, permission_denied, prompt_dismissed, needs_gesture, forbidden, incompatible, launch_stopped,
+ *   needs_approval, denied
  */
 export declare function connect(options?: ConnectOptions): Promise<Helper>;
+
+/** What handOver() did with the order. */
+export type HandOver =
+  | { path: "direct"; helper: Helper; job: JobInfo | null; download: Download | null }
+  | { path: "link"; link: string; reason: "permission_denied" | "prompt_dismissed" | "not_running" | "launch_stopped" };
+
+/**
+ * Gives dlhelper an order by ticket (a URL on the portal serving the order's
+ * manifest): directly when the page reaches the helper, else through a
+ * dlhelper://order link. Call it from a click.
+ * @throws HelperError as connect() does, except the codes that make it take the link
+ */
+export declare function handOver(ticket: string, options?: ConnectOptions): Promise<HandOver>;
 
 /** The share of a job or file that is done, 0…1, or NaN while its size is unknown. */
 export declare function fraction(x: JobInfo | FileInfo | null | undefined): number;
@@ -125,6 +175,8 @@ export interface JobInfo {
   /** The job's folder on the customer's disk. */
   dir: string;
   sequential: boolean;
+  /** The order's page, when the portal gave one. */
+  pageUrl?: string;
   /** RFC 3339 time. */
   created: string;
   /** Bytes; -1 while unknown. */
@@ -168,6 +220,11 @@ export interface DownloadSpec<F extends FileSpec = FileSpec> {
   connections?: number;
   /** Fetch each file in order over one connection. */
   sequential?: boolean;
+  /**
+   * The order's page, linked from the helper's status page ("Open in
+   * portal"): https, on the calling page's own origin, or the job is refused.
+   */
+  pageUrl?: string;
   /** Called when a file's link expired: return a fresh presigned URL for the same object. */
   refreshUrl?: (file: ExpiredFile<F>) => string | { url: string } | Promise<string | { url: string }>;
 }
@@ -203,7 +260,11 @@ export declare class Helper extends EventTarget {
   readonly jobs: Map<string, JobInfo>;
   /** The event stream: "connecting", "open", "reconnecting" or "closed". */
   readonly state: ConnectionEvent["state"];
-  /** The helper's own status page. */
+  /**
+   * "dlhelper://status": opens the helper's own status page through the
+   * scheme the installer registers (the page needs a login the helper
+   * mints; its bare address only says how to open it).
+   */
   readonly statusUrl: string;
 
   on<K extends keyof HelperEvents>(type: K, fn: (detail: HelperEvents[K]) => void): () => void;
@@ -217,6 +278,10 @@ export declare class Helper extends EventTarget {
   resumeAll(): Promise<null>;
   /** Calls the helper's HTTP API; errors throw HelperError. */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Asks the helper to update now; it installs a newer version once no download runs, then restarts (the page reconnects). Throws "updates_off" for a build without an update feed. */
+  update(): Promise<UpdateStatus>;
+  /** Where the helper's update stands. */
+  updateStatus(): Promise<UpdateStatus>;
   /** Ends the event stream for good. */
   close(): void;
 }
@@ -262,3 +327,20 @@ export declare class Download extends EventTarget {
   /** Resolves once completed; rejects with HelperError "failed" or "canceled". */
   wait(): Promise<JobInfo>;
 }
+
+/** The answer of GET and POST /v1/update. */
+export interface UpdateStatus {
+  version: string;
+  latest?: string;
+  state: "idle" | "checking" | "downloading" | "waiting" | "restarting" | "failed";
+  error?: string;
+}
+
+/** The thrown HelperError of connect({minVersion}) when the helper is older. */
+export interface UpdateNeededError extends HelperError {
+  code: "update_needed";
+  helper: Helper;
+}
+
+/** Whether version ("1.2.3") is older than min; false when either is not x.y.z. */
+export declare function olderThan(version: string, min: string): boolean;

@@ -23,12 +23,18 @@ export const Codes = Object.freeze({
   NOT_RUNNING: "not_running", // no helper answered, even after trying to launch it
   PERMISSION_DENIED: "permission_denied", // the browser blocks this site from the helper
   NEEDS_GESTURE: "needs_gesture", // asking would show a permission prompt: call from a click
-  FORBIDDEN: "forbidden", // the helper runs but does not accept this portal's origin
+  FORBIDDEN: "forbidden", // the helper runs but does not trust this portal's origin (yet)
+  PROMPT_DISMISSED: "prompt_dismissed", // the customer closed the browser's permission prompt without choosing
+  LAUNCH_STOPPED: "launch_stopped", // the page stopped waiting for the helper to start (options.signal)
+  NEEDS_APPROVAL: "needs_approval", // the helper asked its user whether to trust this site, and the answer has not come (yet)
+  DENIED: "denied", // the helper's user chose not to trust this site
+  IMPOSTOR: "impostor", // a program answers on the helper's port but cannot prove it is the helper this site paired with
   INCOMPATIBLE: "incompatible", // the helper speaks another API version
   DISCONNECTED: "disconnected", // the helper stopped answering during a request
   REFRESH_FAILED: "refresh_failed", // refreshUrl threw or gave no URL
   FAILED: "failed", // wait(): the job ended with failed files
   CANCELED: "canceled", // wait(): the job was canceled
+  UPDATE_NEEDED: "update_needed", // connect({minVersion}): the helper is older; error.helper.update() updates it
 });
 
 /** An error the page can explain: `code` is one of Codes or an API code. */
@@ -41,7 +47,7 @@ export class HelperError extends Error {
   }
 }
 
-const JOB_KEYS = ["name", "folder", "connections", "sequential"];
+const JOB_KEYS = ["name", "folder", "connections", "sequential", "pageUrl"];
 const FILE_KEYS = ["url", "name", "size", "sha256", "md5"];
 const ENDED = new Set(["completed", "failed", "canceled"]);
 
@@ -53,8 +59,14 @@ const defaults = {
   promptTimeout: 120000,
   launch: true, // try dlhelper:// when no helper answers
   launchUrl: "dlhelper://start",
-  launchWait: 6000,
+  launchWait: 6000, // after this, onLaunchSlow; the wait itself ends only with a helper or options.signal
   onLaunch: null, // called before trying dlhelper://, to say "Starting dlhelper…"
+  onLaunchSlow: null, // called once when the helper has not answered launchWait ms after dlhelper://
+  signal: null, // an AbortSignal: the customer stopped waiting (throws launch_stopped)
+  askApproval: true, // a helper that does not trust this site yet is asked to ask its user
+  onNeedsApproval: null, // called when the helper's user is being asked: "Answer in dlhelper's window"
+  approvalWait: 600000, // how long connect() waits for that answer before throwing needs_approval
+  approvalPoll: 1000,
   reconnect: { min: 500, max: 10000 },
 };
 
@@ -99,6 +111,18 @@ function helperFetch(url, init = {}) {
   return fetch(url, { cache: "no-store", ...init, targetAddressSpace: "loopback" });
 }
 
+// PROMPT_SEEN_MS: a probe that took this long while the permission was
+// "prompt" had the browser's prompt in front of the customer.
+const PROMPT_SEEN_MS = 400;
+
+function promptDismissed() {
+  return new HelperError(
+    Codes.PROMPT_DISMISSED,
+    "The browser asked whether this site may reach apps on this device, and the question was closed without an answer. " +
+      "Try again and choose Allow.",
+  );
+}
+
 function permissionDenied() {
   return new HelperError(
     Codes.PERMISSION_DENIED,
@@ -114,9 +138,10 @@ function permissionDenied() {
  *
  * It probes GET /v1/hello on each port with a short timeout. When none
  * answers it tries to start the helper through the dlhelper:// URL scheme
- * (only during a click), probes again for `launchWait` ms, and otherwise
- * throws HelperError "not_running" so the page can offer the installer or
- * plain links. While the browser would show a permission prompt it probes
+ * (only during a click) and probes again until it answers or the page's
+ * `signal` aborts ("launch_stopped"; without a signal, for `launchWait` ms),
+ * and otherwise throws HelperError "not_running" so the page can offer the
+ * installer or plain links. While the browser would show a permission prompt it probes
  * only during a click, and throws "needs_gesture" otherwise.
  */
 export async function connect(options = {}) {
@@ -137,13 +162,121 @@ export async function connect(options = {}) {
   if (found.kind === "none" && o.launch && gesture && !o.base) {
     o.onLaunch?.();
     launch(o.launchUrl);
-    found = await waitFor(o, perm);
+    found = await waitFor(o);
+  }
+  if (found.kind === "error" && found.error.code === Codes.FORBIDDEN && o.askApproval && found.base) {
+    await approval(found.base, o);
+    found = await find(o, await permissionState());
   }
   if (found.kind === "error") throw found.error;
   if (found.kind === "none") {
     throw new HelperError(Codes.NOT_RUNNING, "The download helper is not running on this computer (or is not installed).");
   }
-  return new Helper(found.base, found.hello, o);
+  if (!own) await pairOnce(found.base);
+  return checkVersion(new Helper(found.base, found.hello, o), o.minVersion);
+}
+
+// --- Orders by ticket ------------------------------------------------------------
+//
+// A ticket is a URL on the portal serving the order's manifest (API.md,
+// "Orders by ticket"): dlhelper fetches the order itself and renews its
+// links with the portal, so the order finishes after the tab closes, and
+// the ticket can travel where the page cannot reach 127.0.0.1.
+
+// Why the page could not reach the helper, when a dlhelper:// link can
+// still carry the order: the browser blocks loopback, or no helper answered.
+const LINK_CODES = new Set([Codes.PERMISSION_DENIED, Codes.PROMPT_DISMISSED, Codes.NOT_RUNNING, Codes.LAUNCH_STOPPED]);
+
+/**
+ * handOver gives dlhelper an order by ticket and says which path it took:
+ *   {path: "direct", helper, job, download}: the page reached the helper,
+ *     which took the order (download follows its job; it renews links itself);
+ *   {path: "link", link, reason}: the page could not reach the helper
+ *     (reason is the HelperError code), so the order went by
+ *     dlhelper://order; the portal's server hears its progress.
+ * Call it from a click. Other connect() errors (denied, impostor, …) throw.
+ */
+export async function handOver(ticket, options = {}) {
+  let helper;
+  try {
+    helper = await connect(options);
+  } catch (err) {
+    if (!LINK_CODES.has(err?.code)) throw err;
+    const link = `dlhelper://order?ticket=${encodeURIComponent(ticket)}`;
+    launch(link);
+    return { path: "link", link, reason: err.code };
+  }
+  const res = await helper.request("POST", "/v1/orders", { ticket });
+  const download = res?.job ? helper.attach(res.job.id) : null;
+  return { path: "direct", helper, job: res?.job ?? null, download };
+}
+
+// --- Pairing -------------------------------------------------------------------
+//
+// Another user of the computer could start a program on the helper's port
+// before the helper, and receive the order's links. So on its first visit
+// the page pairs: the helper gives it a secret (one per portal), kept here
+// in localStorage. On every later visit the page sends /v1/hello a random
+// challenge and accepts only a helper that answers with
+// HMAC-SHA256(secret, "dlhelper pairing v1\n" + origin + "\n" + challenge).
+// A program that cannot is reported as Codes.IMPOSTOR and gets no job.
+
+const PAIRING_KEY = "dlhelper-pairing";
+
+function loadSecret() {
+  try {
+    return globalThis.localStorage?.getItem(PAIRING_KEY) || "";
+  } catch {
+    return ""; // storage blocked: the page cannot pair, and proves nothing
+  }
+}
+
+/**
+ * forgetPairing drops this site's pairing, for a customer who reinstalled
+ * dlhelper (a new helper has a new secret). Offer it only on the
+ * customer's explicit request: the next helper found is trusted anew.
+ */
+export function forgetPairing() {
+  try {
+    globalThis.localStorage?.removeItem(PAIRING_KEY);
+  } catch {
+    // nothing stored
+  }
+}
+
+// pairOnce asks a helper found without a pairing for this site's secret.
+// A helper too old to pair is used unpaired.
+async function pairOnce(base) {
+  if (loadSecret() || !globalThis.crypto?.subtle) return;
+  try {
+    const res = await helperFetch(`${base}/v1/pair`, { method: "POST" });
+    const body = await res.json().catch(() => null);
+    if (res.ok && /^[0-9a-f]{64}$/.test(body?.secret ?? "")) globalThis.localStorage?.setItem(PAIRING_KEY, body.secret);
+  } catch {
+    // not paired this time; the next connect tries again
+  }
+}
+
+function randomChallenge() {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+async function expectedProof(secret, challenge) {
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const msg = `dlhelper pairing v1\n${globalThis.location.origin}\n${challenge}`;
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(msg)));
+  return [...mac].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function impostor() {
+  return new HelperError(
+    Codes.IMPOSTOR,
+    "A program on this computer answers in place of the download helper this site was set up with, so no download was handed to it. " +
+      "Restart the computer, or ask its administrator who runs a program on port 17315. If you reinstalled the helper, choose \"pair again\".",
+  );
 }
 
 function candidates(o) {
@@ -163,18 +296,37 @@ async function find(o, perm) {
       if (r.kind === "ok") return r;
       results.push(r);
       if (i === 0 && (await permissionState()) === "denied") return { kind: "none" };
+      // Still "prompt" after a probe that waited on a person: the prompt
+      // was shown and closed with its ✕ (a helper that is not running
+      // refuses at once, before any prompt).
+      if (i === 0 && r.waited >= PROMPT_SEEN_MS && (await permissionState()) === "prompt") {
+        return { kind: "error", error: promptDismissed() };
+      }
     }
   } else {
     results.push(...(await Promise.all(bases.map((b) => probe(b, o.timeout)))));
   }
-  return results.find((r) => r.kind === "ok") ?? results.find((r) => r.kind === "error") ?? { kind: "none" };
+  return (
+    results.find((r) => r.kind === "ok") ??
+    results.find((r) => r.kind === "error") ??
+    (results.some((r) => r.kind === "impostor") ? { kind: "error", error: impostor() } : { kind: "none" })
+  );
 }
 
 async function probe(base, timeout) {
+  const began = Date.now();
+  const r = await probeOnce(base, timeout);
+  return { ...r, waited: Date.now() - began };
+}
+
+async function probeOnce(base, timeout) {
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), timeout);
+  // A paired page challenges every helper it finds (see Pairing).
+  const secret = !sameOrigin(base) && globalThis.crypto?.subtle ? loadSecret() : "";
+  const challenge = secret ? randomChallenge() : "";
   try {
-    const res = await helperFetch(`${base}/v1/hello`, { signal: ctrl.signal });
+    const res = await helperFetch(`${base}/v1/hello${challenge ? `?challenge=${challenge}` : ""}`, { signal: ctrl.signal });
     const body = await res.json().catch(() => null);
     if (res.ok && body?.app === "dlhelper") {
       if (body.api !== API_VERSION) {
@@ -186,14 +338,18 @@ async function probe(base, timeout) {
           ),
         };
       }
+      if (secret && body.proof !== (await expectedProof(secret, challenge))) return { kind: "impostor", base };
       return { kind: "ok", base, hello: body };
     }
-    if (body?.error?.code === "forbidden") {
+    // origin_not_allowed: a helper that reads this origin's refusal to it;
+    // "forbidden" from helpers before it.
+    if (body?.error?.code === "origin_not_allowed" || body?.error?.code === "forbidden") {
       return {
         kind: "error",
+        base,
         error: new HelperError(
           Codes.FORBIDDEN,
-          "The download helper is running but is not set up for this site. Reinstall it from this portal, or ask support to add this site to it.",
+          "The download helper is running but does not trust this site yet. Allow this site in the download helper, or install the helper from this site's download link; then try again.",
           { status: res.status },
         ),
       };
@@ -206,14 +362,84 @@ async function probe(base, timeout) {
   }
 }
 
-async function waitFor(o, perm) {
-  const until = Date.now() + o.launchWait;
-  while (Date.now() < until) {
-    await sleep(500);
-    const r = await find(o, perm === "prompt" ? "granted" : perm);
+// --- Approval ----------------------------------------------------------------
+//
+// A helper that does not trust this site yet can ask its own user, in its
+// own window, never in this page (see API.md, "Trusting a portal"). The
+// page asks with POST /v1/trust-requests, says "answer in dlhelper" through
+// onNeedsApproval, and polls GET /v1/trust until the user allowed (connect
+// then carries on by itself) or denied.
+
+function denied() {
+  return new HelperError(
+    Codes.DENIED,
+    "The download helper's user chose not to let this site use it. Download the files in the browser instead, or allow this site in the download helper's settings.",
+    { status: 403 },
+  );
+}
+
+function needsApproval() {
+  return new HelperError(
+    Codes.NEEDS_APPROVAL,
+    "The download helper asked whether to trust this site and is still waiting for an answer in its own window. Answer there, then try again.",
+  );
+}
+
+async function trustCall(base, method, path) {
+  try {
+    const res = await helperFetch(base + path, { method });
+    return { res, body: await res.json().catch(() => null) };
+  } catch {
+    return { res: null, body: null };
+  }
+}
+
+async function approval(base, o) {
+  for (let asked = 0; ; asked++) {
+    const { res, body } = await trustCall(base, "POST", "/v1/trust-requests");
+    if (body?.state === "allowed") return;
+    if (body?.error?.code === "trust_denied") throw denied();
+    if (!res?.ok) {
+      const msg = body?.error?.message ?? "The download helper runs but does not trust this site, and could not be asked to.";
+      throw new HelperError(body?.error?.code ?? Codes.FORBIDDEN, msg, { status: res?.status ?? 0 });
+    }
+    if (asked === 0) o.onNeedsApproval?.({ base });
+    const end = Date.now() + o.approvalWait;
+    let state = "pending";
+    while (state === "pending") {
+      if (Date.now() >= end) throw needsApproval();
+      await sleep(o.approvalPoll, o.signal);
+      if (o.signal?.aborted) throw new HelperError(Codes.LAUNCH_STOPPED, "Stopped waiting for the answer in the download helper.");
+      state = (await trustCall(base, "GET", "/v1/trust")).body?.state ?? "pending";
+    }
+    if (state === "allowed") return;
+    if (state === "denied") throw denied();
+    // "none": the question lapsed unanswered; ask once more.
+    if (asked > 0) throw needsApproval();
+  }
+}
+
+// waitFor probes until the launched helper answers. The browser may be
+// showing its "Open dlhelper?" dialog, which waits for the customer, so
+// this waits for the customer too: a page's options.signal ends it (its
+// "Stop waiting" button), and onLaunchSlow says, once, that it takes
+// long. Only a page that gives no signal has launchWait as a deadline.
+async function waitFor(o) {
+  const slowAt = Date.now() + o.launchWait;
+  let slow = false;
+  for (;;) {
+    if (o.signal?.aborted) throw new HelperError(Codes.LAUNCH_STOPPED, "Stopped waiting for the download helper to start.");
+    if (Date.now() >= slowAt && !slow) {
+      slow = true;
+      if (!o.signal) return { kind: "none" };
+      o.onLaunchSlow?.();
+    }
+    await sleep(500, o.signal);
+    const perm = await permissionState();
+    if (perm === "denied") throw permissionDenied();
+    const r = await find(o, perm);
     if (r.kind !== "none") return r;
   }
-  return { kind: "none" };
 }
 
 // launch asks the operating system to start the helper through its URL
@@ -228,7 +454,11 @@ function launch(url) {
   setTimeout(() => frame.remove(), 3000);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms, signal) =>
+  new Promise((r) => {
+    const timer = setTimeout(r, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), r()), { once: true });
+  });
 
 // --- Jobs as the stream tells them --------------------------------------------
 
@@ -300,9 +530,14 @@ export class Helper extends EventTarget {
     this.#open();
   }
 
-  /** The helper's status page, for a "show all downloads" link. */
+  /**
+   * A link that opens the helper's status page, for a "show all downloads"
+   * link. The page needs a one-time login the helper mints for its own
+   * user, so the link goes through the dlhelper:// scheme the installer
+   * registers: the helper then opens the page, logged in.
+   */
   get statusUrl() {
-    return `${this.base}/`;
+    return "dlhelper://status";
   }
 
   on(type, fn) {
@@ -332,7 +567,10 @@ export class Helper extends EventTarget {
     const data = await res.json().catch(() => null);
     if (!res.ok) {
       const err = data?.error ?? {};
-      throw new HelperError(err.code ?? `http_${res.status}`, err.message ?? `The helper answered HTTP ${res.status}.`, { status: res.status });
+      const he = new HelperError(err.code ?? `http_${res.status}`, err.message ?? `The helper answered HTTP ${res.status}.`, { status: res.status });
+      // insufficient_space carries the bytes needed and free, for the page's own words.
+      if (err.need) Object.assign(he, { need: err.need, free: err.free ?? 0 });
+      throw he;
     }
     return data;
   }
@@ -730,3 +968,46 @@ function endMessage(job) {
   const first = bad.find((f) => f.error)?.error?.message ?? "";
   return `${bad.length} of ${job.files.length} files failed. ${first}`.trim();
 }
+
+// --- Updates ------------------------------------------------------------------
+
+/**
+ * checkVersion throws "update_needed" when the helper is older than
+ * minVersion ("1.4.0"), with the connected helper on the error so the page
+ * can call error.helper.update(). A helper without a release version (a
+ * development build) is never held too old.
+ */
+function checkVersion(helper, minVersion) {
+  if (!minVersion || !olderThan(helper.version, minVersion)) return helper;
+  const err = new HelperError(
+    Codes.UPDATE_NEEDED,
+    `This portal needs download helper ${minVersion} or newer; version ${helper.version} is installed. Update it (the page can ask it to update now), then try again.`,
+  );
+  err.helper = helper;
+  throw err;
+}
+
+/** olderThan compares x.y.z versions; false when either is not one. */
+export function olderThan(version, min) {
+  const parse = (v) => /^v?(\d+)\.(\d+)\.(\d+)$/.exec(String(v ?? ""))?.slice(1).map(Number);
+  const a = parse(version), b = parse(min);
+  if (!a || !b) return false;
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
+}
+
+/**
+ * update asks the helper to check its update feed now and install a newer
+ * version once no download runs; it restarts by itself and the page
+ * reconnects. It resolves to {version, latest, state} (state: idle,
+ * checking, downloading, waiting, restarting, failed); a helper built
+ * without a feed throws "updates_off".
+ */
+Helper.prototype.update = function update() {
+  return this.request("POST", "/v1/update");
+};
+
+/** updateStatus reports where the helper's update stands, as update() does. */
+Helper.prototype.updateStatus = function updateStatus() {
+  return this.request("GET", "/v1/update");
+};

@@ -1,9 +1,12 @@
 // format.js — optional helpers to show sizes, speeds and times the way the
 // status page does, in English or Chinese. No dependencies.
 
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
+// Binary units with their IEC names, as dlhelper's tray and CLI write them
+// (tray.FormatSize): the engine and the speed limit count in MiB, and "MiB"
+// says what was divided by 1024.
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
 
-/** bytes(1536) → "1.5 KB"; unknown sizes (negative, NaN) → "—". */
+/** bytes(1536) → "1.5 KiB"; unknown sizes (negative, NaN) → "—". */
 export function bytes(n, lang = "en") {
   if (!(n >= 0)) return "—";
   let i = 0;
@@ -15,7 +18,7 @@ export function bytes(n, lang = "en") {
   return `${new Intl.NumberFormat(lang, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n)} ${UNITS[i]}`;
 }
 
-/** speed(2_500_000) → "2.4 MB/s". */
+/** speed(2_500_000) → "2.4 MiB/s". */
 export function speed(n, lang = "en") {
   return n > 0 ? `${bytes(n, lang)}/s` : "—";
 }

@@ -2,7 +2,7 @@
 // controls, live over the helper's event stream, in Chinese or English.
 import { connect, fraction } from "./sdk/dlhelper.js";
 import { bytes, speed, duration, percent, language } from "./sdk/format.js";
-import { strings, zhErrors } from "./strings.js";
+import { strings, zhErrors, zhApiErrors } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["queued", "running", "waiting"]);
@@ -35,6 +35,7 @@ async function start() {
   $("resume-all").addEventListener("click", () => run(() => helper.resumeAll()));
   $("open-settings").addEventListener("click", openSettings);
   $("save-settings").addEventListener("click", saveSettings);
+  $("choose-dir").addEventListener("click", chooseDir);
   $("lang").addEventListener("click", switchLanguage);
   setConnection("connecting");
   helper = await connectForever();
@@ -93,8 +94,21 @@ function setConnection(state) {
   el.dataset.state = state;
   $("conn-text").textContent = state === "open" ? t.connected : t.reconnecting;
   $("banner").hidden = state !== "reconnecting";
+  if (state === "reconnecting") checkSession();
   document.body.classList.toggle("offline", state === "reconnecting");
   for (const id of cards.keys()) markDirty(id); // speeds and buttons depend on it
+}
+
+// checkSession tells a lost connection from an ended login: a helper that
+// restarted no longer knows this page's session cookie, and reconnecting
+// cannot help, so the banner says how to open the page again.
+async function checkSession() {
+  const res = await fetch("/v1/settings", { cache: "no-store" }).catch(() => null);
+  const ended = res?.status === 401;
+  const [head, text] = $("banner").children;
+  head.dataset.t = ended ? "loggedOut" : "lost";
+  text.dataset.t = ended ? "loggedOutText" : "lostText";
+  translate();
 }
 
 // --- Drawing -----------------------------------------------------------------
@@ -155,6 +169,7 @@ class Card {
   constructor(job) {
     this.job = job;
     this.expanded = null; // null: not chosen by the user yet
+    this.filter = null; // null: not chosen; see currentFilter
     this.el = document.createElement("article");
     this.el.className = "job";
     this.el.dataset.id = job.id;
@@ -162,7 +177,7 @@ class Card {
       <div class="job-head">
         <div class="job-title">
           <span class="job-icon" aria-hidden="true"><svg viewBox="0 0 24 24"><path d="M4 8.5 12 4l8 4.5v7L12 20l-8-4.5z"/><path d="M4 8.5 12 13l8-4.5M12 13v7"/></svg></span>
-          <div class="job-title-text"><h2 class="job-name"></h2><p class="job-dir"></p></div>
+          <div class="job-title-text"><h2 class="job-name"></h2><p class="job-dir"></p><a class="job-portal" target="_blank" rel="noopener noreferrer" hidden></a></div>
         </div>
         <span class="pill job-state"></span>
       </div>
@@ -176,7 +191,9 @@ class Card {
       </div>
       <div class="job-alert" hidden></div>
       <button class="files-toggle" type="button" aria-expanded="false"><span class="chev" aria-hidden="true"></span><span class="files-label"></span></button>
-      <div class="file-list" hidden></div>`;
+      <div class="file-filter" role="group" hidden></div>
+      <div class="file-list" hidden></div>
+      <p class="file-none" hidden></p>`;
     this.q = (s) => this.el.querySelector(s);
     this.q(".files-toggle").addEventListener("click", () => {
       this.expanded = !this.isExpanded();
@@ -198,6 +215,22 @@ class Card {
 
   retranslate() {
     this.actionsKey = "";
+    this.filterKey = "";
+  }
+
+  // currentFilter: what the customer chose, else, on a long order, the
+  // files that need attention or are at work, so they are not off-screen.
+  currentFilter(counts) {
+    if (this.filter) return this.filter;
+    if (this.job.files.length <= MANY_FILES) return "all";
+    if (counts.failed) return "failed";
+    return counts.active ? "active" : "all";
+  }
+
+  showFilter(name) {
+    this.filter = name;
+    this.expanded = true;
+    this.update(this.job);
   }
 
   update(job) {
@@ -207,6 +240,7 @@ class Card {
     this.q(".job-name").textContent = job.name || job.id;
     this.q(".job-dir").textContent = job.dir;
     this.q(".job-dir").title = job.dir;
+    drawPortalLink(this.q(".job-portal"), job.pageUrl);
     const pill = this.q(".job-state");
     pill.textContent = t.state[job.state] ?? job.state;
     pill.className = `pill job-state pill-${job.state}`;
@@ -261,6 +295,8 @@ class Card {
     button.disabled = false;
   }
 
+  // drawAlert says once what went wrong, each distinct error with the
+  // number of files it hit, instead of one sentence under every file.
   drawAlert(job) {
     const el = this.q(".job-alert");
     const bad = job.files.filter((f) => f.error && (f.state === "failed" || f.state === "url_expired" || f.state === "paused"));
@@ -272,18 +308,24 @@ class Card {
     } else if (bad.length) {
       kind = job.state === "failed" ? "error" : "warn";
       html.push(text("p", t.problems(bad.length), "alert-title"));
-      const seen = new Set();
+      const groups = new Map();
       for (const f of bad) {
         const msg = errorText(f.error);
-        if (seen.has(msg)) continue;
-        seen.add(msg);
-        html.push(text("p", msg));
-        if (seen.size >= 3) break;
+        groups.set(msg, (groups.get(msg) ?? 0) + 1);
       }
+      for (const [msg, n] of groups) {
+        const p = text("p", ` ${msg}`, "alert-group");
+        p.prepend(text("strong", t.sameError(n)));
+        html.push(p);
+      }
+      const show = text("button", t.showThese, "btn btn-link alert-show");
+      show.type = "button";
+      show.addEventListener("click", () => this.showFilter("failed"));
+      html.push(show);
     }
     el.hidden = !kind;
     el.dataset.kind = kind;
-    const key = html.map((n) => n.textContent).join("\n");
+    const key = lang + html.map((n) => n.textContent).join("\n");
     if (el.dataset.key !== key) {
       el.dataset.key = key;
       el.replaceChildren(...html);
@@ -298,11 +340,58 @@ class Card {
     toggle.setAttribute("aria-expanded", String(open));
     this.q(".files-label").textContent = `${t.files(n)} · ${t.filesDone(done, n)}`;
     const list = this.q(".file-list");
+    const counts = { all: n, active: 0, failed: 0, done };
+    for (const f of job.files) {
+      if (f.state === "failed" || f.state === "url_expired") counts.failed++;
+      else if (f.state !== "completed" && f.state !== "canceled") counts.active++;
+    }
+    const filter = this.currentFilter(counts);
+    this.drawFilter(counts, filter, open);
     list.hidden = !open;
-    if (!open) return;
+    if (!open) return (this.q(".file-none").hidden = true);
     if (list.children.length !== n) list.replaceChildren(...job.files.map(() => fileRow()));
-    job.files.forEach((f, i) => drawFile(list.children[i], f));
+    let shown = 0;
+    job.files.forEach((f, i) => {
+      const row = list.children[i];
+      row.hidden = !inFilter(f, filter);
+      if (!row.hidden) {
+        shown++;
+        drawFile(row, f);
+      }
+    });
+    this.q(".file-none").hidden = shown > 0;
+    this.q(".file-none").textContent = t.noneHere;
   }
+
+  drawFilter(counts, filter, open) {
+    const bar = this.q(".file-filter");
+    bar.hidden = !open || this.job.files.length <= 1;
+    const key = `${lang}|${filter}|${counts.active}|${counts.failed}|${counts.done}`;
+    if (bar.hidden || this.filterKey === key) return;
+    this.filterKey = key;
+    bar.replaceChildren(
+      ...["all", "active", "failed", "done"].map((name) => {
+        const b = text("button", `${t.filter[name]} ${counts[name]}`, "chip");
+        b.type = "button";
+        b.dataset.filter = name;
+        b.setAttribute("aria-pressed", String(name === filter));
+        b.addEventListener("click", () => this.showFilter(name));
+        return b;
+      }),
+    );
+  }
+}
+
+function inFilter(f, filter) {
+  switch (filter) {
+    case "failed":
+      return f.state === "failed" || f.state === "url_expired";
+    case "done":
+      return f.state === "completed";
+    case "active":
+      return !["failed", "url_expired", "completed", "canceled"].includes(f.state);
+  }
+  return true;
 }
 
 function fileRow() {
@@ -329,10 +418,14 @@ function drawFile(row, f) {
     f.state === "completed" || !(f.size > 0) ? bytes(f.size, lang) : `${percent(frac)} · ${bytes(f.size, lang)}`;
   const pill = row.querySelector(".file-state");
   pill.textContent = t.state[f.state] ?? f.state;
+  // What a completed file was checked against, so "Completed" never
+  // claims more than the helper knows.
+  pill.title = (f.state === "completed" && t.verified[f.verifiedBy]) || "";
   pill.className = `pill file-state pill-${f.state}`;
-  const err = row.querySelector(".file-error");
-  err.hidden = !f.error;
-  err.textContent = f.error ? errorText(f.error) : "";
+  // The sentence is in the card's alert, once for all files it hit; the
+  // row keeps it as a tooltip on its state.
+  row.querySelector(".file-error").hidden = true;
+  if (f.error) pill.title = errorText(f.error);
 }
 
 function errorText(e) {
@@ -357,8 +450,15 @@ async function run(fn) {
   try {
     return await fn();
   } catch (err) {
-    toast(`${t.errorTitle}: ${err.message}`, true);
+    toast(`${t.errorTitle}: ${apiErrorText(err)}`, true);
   }
+}
+
+// apiErrorText: the helper's English sentence, or the page's own Chinese
+// for its code.
+function apiErrorText(err) {
+  if (lang === "zh") return zhApiErrors[err.code] ?? zhErrors[err.code] ?? err.message;
+  return err.message;
 }
 
 // openFolder asks the helper to show the folder in the file manager; where
@@ -394,8 +494,11 @@ async function openSettings() {
   try {
     const s = await helper.request("GET", "/v1/settings");
     settingsOK = true;
-    $("set-dir").value = s.dir ?? "";
+    loadedDir = s.dir ?? "";
+    $("set-dir").value = loadedDir;
     $("set-dir").disabled = s.dir === undefined;
+    $("choose-dir").hidden = !s.chooseDir;
+    $("set-free").textContent = s.free === undefined ? "" : t.freeSpace(bytes(s.free, lang));
     $("set-connections").value = s.connections ?? "";
     $("set-files").value = s.maxActiveFiles ?? "";
     $("set-limit").value = s.rateLimit > 0 ? +(s.rateLimit / 1048576).toFixed(2) : "";
@@ -409,19 +512,57 @@ async function openSettings() {
   $("settings").showModal();
 }
 
+// drawPortalLink links a job back to the portal page it came from. The
+// helper accepts only https (or loopback http) pages of the job's own
+// origin; the protocol is checked here again so that no other kind of
+// link is ever put in this page.
+function drawPortalLink(a, pageUrl) {
+  let ok = false;
+  try {
+    ok = !!pageUrl && ["https:", "http:"].includes(new URL(pageUrl).protocol);
+  } catch {}
+  a.hidden = !ok;
+  if (!ok) return a.removeAttribute("href");
+  if (a.getAttribute("href") !== pageUrl) a.href = pageUrl;
+  a.textContent = t.openInPortal;
+}
+
+// The folder the helper reported, so that Save sends dir only when the user
+// changed it: a new folder takes new orders only (bridge/API.md).
+let loadedDir = "";
+
+// chooseDir asks the helper for its desktop's folder dialog (POST
+// /v1/settings/dir/choose); the folder chosen applies at once.
+async function chooseDir() {
+  $("settings-error").hidden = true;
+  try {
+    const r = await helper.request("POST", "/v1/settings/dir/choose");
+    if (!r.chosen) return;
+    loadedDir = r.dir;
+    $("set-dir").value = r.dir;
+    toast(t.dirChanged);
+    const s = await helper.request("GET", "/v1/settings").catch(() => ({}));
+    $("set-free").textContent = s.free === undefined ? "" : t.freeSpace(bytes(s.free, lang));
+  } catch (err) {
+    $("settings-error").textContent = apiErrorText(err);
+    $("settings-error").hidden = false;
+  }
+}
+
 async function saveSettings() {
   const body = {
     connections: Number($("set-connections").value) || 0,
     maxActiveFiles: Number($("set-files").value) || 0,
     rateLimit: Math.round((Number($("set-limit").value) || 0) * 1048576),
   };
-  if (!$("set-dir").disabled && $("set-dir").value.trim()) body.dir = $("set-dir").value.trim();
+  const dir = $("set-dir").value.trim();
+  if (!$("set-dir").disabled && dir && dir !== loadedDir) body.dir = dir;
   try {
     await helper.request("PUT", "/v1/settings", body);
     $("settings").close();
     toast(t.saved);
   } catch (err) {
-    $("settings-error").textContent = err.message;
+    $("settings-error").textContent = apiErrorText(err);
     $("settings-error").hidden = false;
   }
 }

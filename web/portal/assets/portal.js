@@ -2,9 +2,9 @@
 // What a real portal copies is in four places, marked "SDK:" below:
 // connecting from the click, starting the job with a refreshUrl, showing
 // its events, and reattaching to the job when the page opens again.
-import { connect, permissionState, Codes } from "/sdk/dlhelper.js";
+import { connect, permissionState, Codes, forgetPairing } from "/sdk/dlhelper.js";
 import { bytes, speed, duration, percent, language } from "/sdk/format.js";
-import { strings } from "./strings.js";
+import { strings, zhFileErrors } from "./strings.js";
 
 const lang = language();
 const t = strings[lang];
@@ -48,11 +48,21 @@ async function reattach() {
 
 // --- SDK: connect from the click and start the job ----------------------------
 async function onDownloadClick() {
-  const button = $("download");
-  button.disabled = true;
+  const downloadButton = $("download"); // not `button`: that is the helper below
+  downloadButton.disabled = true;
   notice("busy", t.checking, t.checkingText);
+  // The browser may ask "Open dlhelper?" and wait for the customer; so does
+  // the page, until the helper answers or the customer stops waiting.
+  const stop = new AbortController();
+  const stopButton = () => button(t.stopWaiting, () => stop.abort(), "btn btn-ghost");
   try {
-    await getHelper({ onLaunch: () => notice("busy", t.starting, t.checkingText) });
+    await getHelper({
+      signal: stop.signal,
+      onLaunch: () => notice("busy", t.starting, t.startingText, [stopButton()]),
+      onLaunchSlow: () => notice("busy", t.starting, `${t.startingText} ${t.startingSlow}`, [...installActions(), stopButton()]),
+      // dlhelper asks its user, in its own window, whether to trust this portal.
+      onNeedsApproval: () => notice("busy", t.approvalTitle, t.approvalText, [stopButton()]),
+    });
     const existing = localStorage.getItem(jobKey());
     const jobs = existing ? await helper.list() : [];
     const old = jobs.find((j) => j.id === existing && j.state !== "canceled");
@@ -64,6 +74,7 @@ async function onDownloadClick() {
     const d = await helper.download({
       name: `${t.order} ${order.id}`,
       folder: order.id,
+      pageUrl: location.origin + location.pathname, // "Open in portal" on the helper's status page
       files: order.files, // {url, name, size, sha256}: the helper verifies size and SHA-256
       refreshUrl,
     });
@@ -71,7 +82,7 @@ async function onDownloadClick() {
     follow(d);
   } catch (err) {
     showConnectError(err);
-    button.disabled = false;
+    downloadButton.disabled = false;
   }
 }
 
@@ -95,30 +106,83 @@ async function refreshUrl(file) {
   return (await res.json()).url;
 }
 
+// installActions: the package for the visitor's system (else the portal's
+// one installer link) and the plain links.
+function installActions() {
+  const actions = [];
+  const packages = config.installers?.[visitorOS()] ?? [];
+  packages.forEach((p, i) => actions.push(link(t.installKind[p.kind] ?? t.install, p.url, i === 0 ? "btn btn-primary" : "btn btn-secondary")));
+  if (!packages.length && config.installerUrl) actions.push(link(t.install, config.installerUrl, "btn btn-primary"));
+  actions.push(link(t.downloadBrowser, "#files", "btn btn-link"));
+  return actions;
+}
+
+// visitorOS is "windows", "mac", "linux" or "other", from the client hint
+// where the browser has one, else the user agent.
+function visitorOS() {
+  const p = (navigator.userAgentData?.platform || navigator.platform || navigator.userAgent || "").toLowerCase();
+  if (p.includes("win")) return "windows";
+  if (p.includes("mac") || p.includes("iphone") || p.includes("ipad")) return "mac";
+  if (p.includes("linux") && !p.includes("android")) return "linux";
+  return "other";
+}
+
 function showConnectError(err) {
   switch (err.code) {
-    case Codes.NOT_RUNNING: {
-      const actions = [];
-      if (config.installerUrl) actions.push(link(t.install, config.installerUrl, "btn btn-primary"));
-      actions.push(button(t.tryAgain, onDownloadClick));
-      actions.push(link(t.downloadBrowser, "#files", "btn btn-link"));
+    case Codes.NOT_RUNNING:
+    case Codes.LAUNCH_STOPPED: {
+      const actions = installActions();
+      actions.splice(actions.length - 1, 0, button(t.tryAgain, onDownloadClick));
       notice("warn", t.notRunningTitle, t.notRunningText + (config.installerUrl ? "" : ` ${t.noInstaller}`), actions);
       document.body.classList.add("fallback");
       break;
     }
     case Codes.PERMISSION_DENIED:
-      notice("error", t.deniedTitle, t.deniedText, [button(t.tryAgain, onDownloadClick)]);
+      notice("error", t.deniedTitle, t.deniedText(browserName()), [button(t.tryAgain, onDownloadClick), link(t.downloadBrowser, "#files", "btn btn-link")]);
+      document.body.classList.add("fallback");
+      break;
+    case Codes.PROMPT_DISMISSED:
+      notice("warn", t.dismissedTitle, t.dismissedText, [button(t.tryAgain, onDownloadClick), link(t.downloadBrowser, "#files", "btn btn-link")]);
       document.body.classList.add("fallback");
       break;
     case Codes.FORBIDDEN:
-      notice("error", t.forbiddenTitle, t.forbiddenText);
+      notice("error", t.forbiddenTitle, t.forbiddenText, [button(t.tryAgain, onDownloadClick), link(t.downloadBrowser, "#files", "btn btn-link")]);
+      document.body.classList.add("fallback");
       break;
+    case Codes.DENIED:
+      notice("error", t.trustDeniedTitle, t.trustDeniedText, [link(t.downloadBrowser, "#files", "btn btn-link")]);
+      document.body.classList.add("fallback");
+      break;
+    case Codes.NEEDS_APPROVAL:
+      notice("warn", t.approvalTitle, t.approvalLate, [button(t.tryAgain, onDownloadClick), link(t.downloadBrowser, "#files", "btn btn-link")]);
+      break;
+    case Codes.IMPOSTOR: {
+      const pairAgain = () => {
+        forgetPairing();
+        onDownloadClick();
+      };
+      notice("error", t.impostorTitle, t.impostorText, [button(t.tryAgain, onDownloadClick), button(t.pairAgain, pairAgain)]);
+      break;
+    }
     case Codes.INCOMPATIBLE:
       notice("error", t.incompatibleTitle, err.message);
+      break;
+    case "insufficient_space":
+      notice("error", t.noSpaceTitle, t.noSpaceText(bytes(err.need, lang), bytes(err.free, lang)), [button(t.tryAgain, onDownloadClick)]);
       break;
     default:
       notice("error", t.errorTitle, err.message, [button(t.tryAgain, onDownloadClick)]);
   }
+}
+
+// browserName picks where the browser files the loopback permission, so
+// the help names what the customer will see: Chrome 156 and later list it
+// under "Apps on device", Chrome 142-155 and Edge under "Local network access".
+function browserName() {
+  const ua = navigator.userAgent;
+  if (/Edg\//.test(ua)) return "edge";
+  const v = Number(/Chrome\/(\d+)/.exec(ua)?.[1] ?? 0);
+  return v >= 156 ? "chrome156" : v > 0 ? "chrome" : "other";
 }
 
 // --- SDK: follow the job's events -------------------------------------------------
@@ -198,7 +262,8 @@ function renderJobNotice(job) {
       break;
     case "failed": {
       const bad = job.files.filter((x) => x.state === "failed");
-      notice("error", t.failedTitle(bad.length), bad.find((x) => x.error)?.error?.message ?? "");
+      const e = bad.find((x) => x.error)?.error;
+      notice("error", t.failedTitle(bad.length), e ? (lang === "zh" && zhFileErrors[e.code]) || e.message : "");
       break;
     }
     case "canceled":
@@ -246,14 +311,57 @@ async function act(action) {
   }
 }
 
+// filesFilter: the customer's choice; null lets a long order show what
+// matters now (files needing attention, else those at work).
+let filesFilter = null;
+
+function fileGroup(f) {
+  if (!f) return "";
+  if (f.state === "completed") return "done";
+  if (f.state === "failed") return "failed";
+  return f.state === "canceled" ? "" : "active";
+}
+
+function renderSummary(job) {
+  const n = order.files.length;
+  const counts = { all: n, active: 0, failed: 0, done: 0 };
+  for (const f of job?.files ?? []) if (fileGroup(f)) counts[fileGroup(f)]++;
+  const parts = job ? [t.filesSummary(counts.done, n)] : [t.archives(n)];
+  if (counts.active) parts.push(t.filesActive(counts.active));
+  if (counts.failed) parts.push(t.filesFailed(counts.failed));
+  $("files-summary").textContent = parts.join(" · ");
+  let filter = filesFilter ?? (n > 8 && counts.failed ? "failed" : n > 8 && counts.active ? "active" : "all");
+  if (!job) filter = "all";
+  const bar = $("files-filter");
+  bar.hidden = !job;
+  const key = `${filter}|${counts.active}|${counts.failed}|${counts.done}`;
+  if (job && bar.dataset.key !== key) {
+    bar.dataset.key = key;
+    bar.replaceChildren(
+      ...["all", "active", "failed", "done"].map((name) => {
+        const b = button(`${t.filter[name]} ${counts[name]}`, () => {
+          filesFilter = name;
+          render();
+        }, "chip");
+        b.dataset.filter = name;
+        b.setAttribute("aria-pressed", String(name === filter));
+        return b;
+      }),
+    );
+  }
+  return filter;
+}
+
 function renderRows(job) {
   const tbody = $("rows");
   if (tbody.children.length !== order.files.length) {
     tbody.replaceChildren(...order.files.map(rowFor));
   }
+  const filter = renderSummary(job);
   order.files.forEach((file, i) => {
     const row = tbody.children[i];
     const f = job?.files?.[i];
+    row.hidden = filter !== "all" && fileGroup(f) !== filter;
     const frac = f ? (f.state === "completed" ? 1 : f.size > 0 ? f.done / f.size : 0) : 0;
     row.dataset.state = f?.state ?? "";
     setBar(row.querySelector(".bar"), frac, f?.state ?? "");
@@ -261,7 +369,7 @@ function renderRows(job) {
     const status = row.querySelector(".status");
     status.textContent = f ? t.state[f.state] ?? f.state : "";
     status.className = `status pill pill-${f?.state ?? "none"}`;
-    status.title = f?.error?.message ?? "";
+    status.title = f?.error ? (lang === "zh" && zhFileErrors[f.error.code]) || f.error.message : "";
   });
 }
 
