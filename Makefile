@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build build-linux build-windows setup test test-go fuzz-short vet bench chaos clean
+.PHONY: all build build-linux build-windows dist setup test test-go fuzz-short vet bench bench-wan chaos clean
 
 all: build
 
@@ -19,6 +19,13 @@ WINVER := $(shell echo '$(VERSION)' | sed -nE 's/^v?([0-9]+(\.[0-9]+){1,3}).*/\1
 build-windows:
 	$(GO) run github.com/tc-hib/go-winres@v0.3.3 make --in cmd/dlhelper/winres/winres.json --out cmd/dlhelper/rsrc --arch amd64 --product-version '$(or $(WINVER),0.0.0)' --file-version '$(or $(WINVER),0.0.0)'
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o bin/dlhelper.exe ./cmd/dlhelper
+
+# Packages into dist/: .deb, .tar.gz, Windows setup.exe and the bare
+# programs an update feed serves. PORTAL names a brand file (product name,
+# allowed origins, update feed and key); without it the build is plain
+# dlhelper. VERSION must be x.y.z (a v1.2.3 tag gives it).
+dist:
+	$(GO) run ./internal/dist/cmd/mkdist -version '$(VERSION)' -out dist $(if $(PORTAL),-portal '$(PORTAL)')
 
 # Installs test dependencies (Debian packages, the pinned MinIO); idempotent.
 setup:
@@ -51,6 +58,13 @@ fuzz-short:
 bench:
 	$(GO) run ./cmd/dlbench
 
+# Through the WAN emulator (issue 21), both profiles, over HTTP then HTTPS;
+# about 45 minutes each at scale 1. More flags in WAN_ARGS (--scale 0.25).
+bench-wan:
+	$(GO) run ./cmd/dlbench --wan-selfcheck
+	$(GO) run ./cmd/dlbench --wan rtt60,rtt200 --rounds 3 --warmup 0 --out bench-results-wan $(WAN_ARGS)
+	$(GO) run ./cmd/dlbench --wan rtt60,rtt200 --rounds 3 --warmup 0 --https --out bench-results-wan-https $(WAN_ARGS)
+
 # The full chaos suite (minutes; CI runs its short version in `make test`).
 # Run in the package folder so the summary table streams out.
 chaos:
@@ -58,4 +72,4 @@ chaos:
 	cd internal/chaos && $(GO) test -race -timeout 60m -count=1 -tags chaos -run Chaos
 
 clean:
-	rm -rf bin cmd/dlhelper/rsrc_windows_*.syso
+	rm -rf bin dist cmd/dlhelper/rsrc_windows_*.syso

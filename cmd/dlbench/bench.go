@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"dlhelper/internal/testenv"
+	"dlhelper/internal/wan"
 )
 
 // presignExpiry is far longer than a round; URLs are signed afresh for
@@ -47,7 +48,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		cs[i].Version = programVersion(ctx, cs[i])
 	}
 
-	m, err := startMinIO(ctx, work, log)
+	m, err := startMinIO(ctx, work, o.https, log)
 	if err != nil {
 		return nil, err
 	}
@@ -56,35 +57,106 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep := newReport(started, o, cs, ws)
-	for i := range ws {
-		runs, err := measureWorkload(ctx, m.Client(), m.PID(), &ws[i], cs, o, work, log)
+	profiles := []*wan.Profile{nil} // loopback
+	if len(o.wan) > 0 {
+		profiles = profiles[:0]
+		for i := range o.wan {
+			profiles = append(profiles, &o.wan[i])
+		}
+	}
+	for _, p := range profiles {
+		results, err := measureLink(ctx, m, p, ws, cs, o, work, log)
 		if err != nil {
 			return nil, err
 		}
-		rep.Results = append(rep.Results, summarize(ws[i], cs, runs)...)
+		rep.Results = append(rep.Results, results...)
 	}
 	rep.Seconds = time.Since(started).Seconds()
 	return rep, nil
+}
+
+// link is the way the contenders reach MinIO: over loopback, or through
+// the WAN emulator with a profile.
+type link struct {
+	profile *wan.Profile  // nil on loopback
+	signer  *minio.Client // presigns for the address the contenders dial
+	caFile  string        // the test certificate with --https
+}
+
+func (l link) name() string {
+	if l.profile == nil {
+		return ""
+	}
+	return l.profile.Name
+}
+
+// measureLink runs every workload over one link: directly, or through a
+// relay with profile p in front of MinIO. Presigned URLs name the host
+// the client dials, which their signature covers, so they are signed for
+// the relay's address.
+func measureLink(ctx context.Context, m *testenv.MinIO, p *wan.Profile, ws []workload, cs []contender, o options, work string, log io.Writer) ([]result, error) {
+	l := link{profile: p, signer: m.Client()}
+	if cert := m.Certificate(); cert != nil {
+		l.caFile = cert.CAFile
+	}
+	if p != nil {
+		relay, err := wan.Start(m.Endpoint, *p)
+		if err != nil {
+			return nil, err
+		}
+		defer relay.Close()
+		if l.signer, err = testenv.NewClient(relay.Addr(), m.Certificate()); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(log, "dlbench: WAN emulator at %s, %s\n", relay.Addr(), p)
+	}
+	var out []result
+	for i := range ws {
+		runs, err := measureWorkload(ctx, l, m.PID(), &ws[i], cs, o, work, log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.summarize(ws[i], cs, runs)...)
+	}
+	return out, nil
+}
+
+// summarize is the package's summarize with the link's name, limit and
+// each contender's ratio to it.
+func (l link) summarize(w workload, cs []contender, runs map[string][]runResult) []result {
+	rs := summarize(w, cs, runs)
+	if l.profile == nil {
+		return rs
+	}
+	limit := l.profile.LinkLimit(w.TotalBytes).Seconds()
+	for i := range rs {
+		rs[i].Link, rs[i].LinkLimitS = l.name(), limit
+		if rs[i].ValidRuns > 0 {
+			ratio := rs[i].MedianWallS / limit
+			rs[i].LinkRatio = &ratio
+		}
+	}
+	return rs
 }
 
 // measureWorkload runs the warm-up and measured rounds of one workload.
 // Each round runs every contender once, starting one further along each
 // time, so that no contender always runs first (after the verification
 // and cleanup of the round before) or always last.
-func measureWorkload(ctx context.Context, mc *minio.Client, serverPID int, w *workload, cs []contender, o options, work string, log io.Writer) (map[string][]runResult, error) {
+func measureWorkload(ctx context.Context, l link, serverPID int, w *workload, cs []contender, o options, work string, log io.Writer) (map[string][]runResult, error) {
 	runs := make(map[string][]runResult)
 	for k := range o.warmup + o.rounds {
 		round := k - o.warmup + 1
-		urls, err := presign(ctx, mc, w)
+		urls, err := presign(ctx, l.signer, w)
 		if err != nil {
 			return nil, err
 		}
 		for p := range cs {
 			c := cs[(k+p)%len(cs)]
-			r := runOnce(ctx, c, w, urls, work, serverPID)
+			r := runOnce(ctx, c, w, urls, l.caFile, work, serverPID)
 			r.Round, r.Warmup, r.Position = round, round <= 0, p+1
 			runs[c.Name] = append(runs[c.Name], r)
-			logRun(log, w, c, r, o.rounds)
+			logRun(log, l, w, c, r, o.rounds)
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("interrupted: %w", err)
 			}
@@ -105,7 +177,7 @@ func presign(ctx context.Context, mc *minio.Client, w *workload) ([]string, erro
 	return urls, nil
 }
 
-func logRun(log io.Writer, w *workload, c contender, r runResult, rounds int) {
+func logRun(log io.Writer, l link, w *workload, c contender, r runResult, rounds int) {
 	when := fmt.Sprintf("round %d/%d", r.Round, rounds)
 	if r.Warmup {
 		when = "warm-up"
@@ -114,8 +186,12 @@ func logRun(log io.Writer, w *workload, c contender, r runResult, rounds int) {
 	if !r.valid() {
 		verdict = "FAILED: " + r.Error
 	}
+	name := w.Name
+	if l.profile != nil {
+		name = l.name() + " " + name
+	}
 	fmt.Fprintf(log, "%-6s %-11s %-9s %8.2f s  cpu %7.2f s  machine cpu %7.2f s  rss %6.1f MiB  %s\n",
-		w.Name, when, c.Name, r.WallS, r.CPUS, r.MachineCPUS, float64(r.PeakRSSKiB)/1024, verdict)
+		name, when, c.Name, r.WallS, r.CPUS, r.MachineCPUS, float64(r.PeakRSSKiB)/1024, verdict)
 }
 
 // setDlhelper points the dlhelper contenders at the given binary, or at
@@ -177,11 +253,21 @@ func gitVersion(ctx context.Context, root string) string {
 }
 
 // startMinIO starts the harness's pinned MinIO with its data in work.
-func startMinIO(ctx context.Context, work string, log io.Writer) (*testenv.MinIO, error) {
+func startMinIO(ctx context.Context, work string, https bool, log io.Writer) (*testenv.MinIO, error) {
 	if _, ok := testenv.InstalledMinIO(); !ok {
 		fmt.Fprintf(log, "dlbench: installing MinIO %s into %s (a few minutes, once)\n", testenv.MinIOVersion, testenv.ToolsDir())
 	}
-	m, err := testenv.Start(ctx, filepath.Join(work, "minio"))
+	var m *testenv.MinIO
+	var err error
+	if https {
+		var cert *testenv.Certificate
+		if cert, err = testenv.NewCertificate(filepath.Join(work, "certs")); err != nil {
+			return nil, err
+		}
+		m, err = testenv.StartTLS(ctx, filepath.Join(work, "minio"), cert)
+	} else {
+		m, err = testenv.Start(ctx, filepath.Join(work, "minio"))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"dlhelper/internal/testenv"
@@ -23,9 +25,7 @@ func TestSmoke(t *testing.T) {
 	requireTools(t)
 	out := t.TempDir()
 	args := []string{"--scale", "0.005", "--rounds", "1", "--warmup", "0", "--out", out, "--work", t.TempDir()}
-	if bin := os.Getenv("DLBENCH_DLHELPER"); bin != "" {
-		args = append(args, "--dlhelper", bin)
-	}
+	args = append(args, dlhelperFlag(t)...)
 	if code := run(t.Context(), args, io.Discard, t.Output()); code != 0 {
 		t.Fatalf("dlbench %s exited %d, want 0 (its log is above)", strings.Join(args, " "), code)
 	}
@@ -56,6 +56,38 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s missing or empty (%v)", name, err)
 		}
 	}
+}
+
+// dlhelperFlag is the --dlhelper flag of a smoke test: DLBENCH_DLHELPER
+// when set, else one build of ./cmd/dlhelper that the package's smoke
+// tests share, which saves a link of the binary per test.
+func dlhelperFlag(t *testing.T) []string {
+	t.Helper()
+	if bin := os.Getenv("DLBENCH_DLHELPER"); bin != "" {
+		return []string{"--dlhelper", bin}
+	}
+	bin, err := sharedDlhelper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--dlhelper", bin}
+}
+
+var sharedDlhelper = sync.OnceValues(func() (string, error) {
+	return buildDlhelper(context.Background(), filepath.Join(testDir, "bin"), io.Discard)
+})
+
+// testDir holds what the package's tests share; TestMain removes it.
+var testDir string
+
+func TestMain(m *testing.M) {
+	var err error
+	if testDir, err = os.MkdirTemp("", "dlbench-test-"); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(testDir)
+	os.Exit(code)
 }
 
 func findResult(rep report, workload, contender string) (result, bool) {

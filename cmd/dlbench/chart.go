@@ -5,6 +5,8 @@ import (
 	"html"
 	"math"
 	"strings"
+
+	"dlhelper/internal/wan"
 )
 
 // The chart's geometry, in pixels. Each workload gets a panel with its own
@@ -42,18 +44,19 @@ func chartSVG(r *report) []byte {
 	chartHeader(&b, r)
 	y := headerSpace
 	for _, g := range groups {
-		chartPanel(&b, r.workload(g[0].Workload), g, y)
+		chartPanel(&b, r, g, y)
 		y += panelHeight(len(g))
 	}
 	b.WriteString("</svg>\n")
 	return []byte(b.String())
 }
 
-// groupResults splits the results by workload, keeping their order.
+// groupResults splits the results by link and workload, keeping their
+// order.
 func groupResults(r *report) [][]result {
 	var groups [][]result
 	for _, res := range r.Results {
-		if n := len(groups); n > 0 && groups[n-1][0].Workload == res.Workload {
+		if n := len(groups); n > 0 && groups[n-1][0].Workload == res.Workload && groups[n-1][0].Link == res.Link {
 			groups[n-1] = append(groups[n-1], res)
 			continue
 		}
@@ -68,8 +71,15 @@ func panelHeight(bars int) int {
 
 func chartHeader(b *strings.Builder, r *report) {
 	text(b, 20, 30, "start", `font-size="17" font-weight="bold" fill="#111"`, "Download time, median wall seconds (lower is better)")
-	sub := fmt.Sprintf("%d round(s) after %d warm-up, interleaved, on MinIO over loopback · %d CPUs · scale %g · %s",
-		r.Settings.Rounds, r.Settings.Warmup, r.Host.CPUs, r.Settings.Scale, r.Started.Format("2006-01-02"))
+	over := "on MinIO over loopback"
+	if len(r.Settings.WAN) > 0 {
+		over = "on MinIO through the WAN emulator"
+	}
+	if r.Settings.HTTPS {
+		over += ", HTTPS"
+	}
+	sub := fmt.Sprintf("%d round(s) after %d warm-up, interleaved, %s · %d CPUs · scale %g · %s",
+		r.Settings.Rounds, r.Settings.Warmup, over, r.Host.CPUs, r.Settings.Scale, r.Started.Format("2006-01-02"))
 	text(b, 20, 50, "start", `fill="#555"`, sub)
 	x := 20
 	for _, c := range r.Contenders {
@@ -84,19 +94,28 @@ func chartHeader(b *strings.Builder, r *report) {
 		text(b, x+20, 74, "start", `fill="#222"`, label)
 		x += 30 + 8*len(label)
 	}
-	text(b, chartWidth-20, 74, "end", `fill="#555"`, "×: ratio to aria2c, median of rounds")
+	note := "×: ratio to aria2c, median of rounds"
+	if len(r.Settings.WAN) > 0 {
+		note = "×: ratio to aria2c · dashed: link limit"
+	}
+	text(b, chartWidth-20, 74, "end", `fill="#555"`, note)
 }
 
-// chartPanel draws one workload's bars on an axis of its own, from y.
-func chartPanel(b *strings.Builder, w workload, rs []result, y int) {
+// chartPanel draws one workload's bars on an axis of its own, from y;
+// through the WAN emulator, with the link limit as a dashed line.
+func chartPanel(b *strings.Builder, r *report, rs []result, y int) {
+	w := r.workload(rs[0].Workload)
 	heading := w.Name + ": " + w.Title
 	if w.Files > 1 {
 		heading += " (" + humanBytes(w.TotalBytes) + ")"
 	}
+	if link := linkTitle(r, rs[0].Link); link != "" {
+		heading = fmt.Sprintf("%s · %s · link limit %.2f s", link, heading, rs[0].LinkLimitS)
+	}
 	text(b, 20, y+18, "start", `font-size="14" font-weight="bold" fill="#111"`, heading)
 	top := y + panelTitle
 	bottom := top + len(rs)*(barHeight+barGap) - barGap
-	longest := 0.0
+	longest := rs[0].LinkLimitS
 	for _, res := range rs {
 		longest = max(longest, res.MedianWallS)
 	}
@@ -122,14 +141,23 @@ func chartPanel(b *strings.Builder, w workload, rs []result, y int) {
 			plotLeft, barY, width, barHeight, color(res.Contender), html.EscapeString(barTitle(res)))
 		fmt.Fprintf(b, `<text x="%d" y="%d" fill="#222">%s</text>`+"\n", plotLeft+width+6, mid, barLabel(res))
 	}
+	// Over the bars, so a bar's end shows against it.
+	if limit := rs[0].LinkLimitS; limit > 0 {
+		x := plotLeft + int(math.Round(limit*scale))
+		fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#D55E00" stroke-width="1.5" stroke-dasharray="4 3"/>`+"\n", x, top-4, x, bottom+4)
+	}
 }
 
 // barLabel is the value at a bar's end, "3.21 s", then in grey the
-// ratio to aria2c, "×1.05".
+// ratio to aria2c, "×1.05", and through the WAN emulator the ratio to the
+// link limit, "1.68× limit".
 func barLabel(res result) string {
 	s := html.EscapeString(fmt.Sprintf("%.2f s", res.MedianWallS))
 	if res.WallRatio != nil && res.Contender != reference {
 		s += fmt.Sprintf(`<tspan dx="8" fill="#666">×%.2f</tspan>`, *res.WallRatio)
+	}
+	if res.LinkRatio != nil {
+		s += fmt.Sprintf(`<tspan dx="8" fill="#D55E00">%.2f× limit</tspan>`, *res.LinkRatio)
 	}
 	if !res.SHA256OK {
 		s += `<tspan dx="8" fill="#c00">some runs failed</tspan>`
@@ -176,4 +204,18 @@ func color(name string) string {
 
 func text(b *strings.Builder, x, y int, anchor, attrs, s string) {
 	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="%s" %s>%s</text>`+"\n", x, y, anchor, attrs, html.EscapeString(s))
+}
+
+// linkTitle names a WAN link for a panel heading, "rtt60 (60 ms, 4 MiB/s
+// per connection, 50 MiB/s line)"; "" on loopback.
+func linkTitle(r *report, name string) string {
+	if name == "" {
+		return ""
+	}
+	for _, p := range r.Settings.WAN {
+		if p.Name == name {
+			return fmt.Sprintf("%s (%d ms, %g/%g MiB/s)", p.Name, p.RTT.Milliseconds(), float64(p.ConnRate)/wan.MiB, float64(p.LineRate)/wan.MiB)
+		}
+	}
+	return name
 }

@@ -53,6 +53,7 @@ type task struct {
 	urls    []string // presigned GET URLs
 	names   []string // the file name for each URL, in dir
 	sha256s []string // the hex SHA-256 of each URL's object
+	caFile  string   // the server's test certificate with --https, else ""
 }
 
 // aria2Flags are the aria2c settings: 8 connections per file in
@@ -158,6 +159,9 @@ func dlhelperJobArgs(t task) ([]string, error) {
 // with the output name so aria2c does not pick one from the URL.
 func aria2Args(t task) ([]string, error) {
 	args := append([]string{"--dir", t.dir}, aria2Flags...)
+	if t.caFile != "" {
+		args = append(args, "--ca-certificate="+t.caFile)
+	}
 	if len(t.urls) == 1 {
 		return append(args, "--out", t.names[0], t.urls[0]), nil
 	}
@@ -178,8 +182,12 @@ func aria2Args(t task) ([]string, error) {
 // "-o f1 URL1 -o f2 URL2 …" on the command line but with no length limit.
 // The leading -q keeps a user's ~/.curlrc out of the measurement.
 func curlArgs(t task) ([]string, error) {
+	trust := []string{}
+	if t.caFile != "" {
+		trust = []string{"--cacert", t.caFile}
+	}
 	if len(t.urls) == 1 {
-		return []string{"-q", "-sSf", "-o", filepath.Join(t.dir, t.names[0]), t.urls[0]}, nil
+		return append(append([]string{"-q", "-sSf"}, trust...), "-o", filepath.Join(t.dir, t.names[0]), t.urls[0]), nil
 	}
 	var cfg bytes.Buffer
 	for i, u := range t.urls {
@@ -189,7 +197,7 @@ func curlArgs(t task) ([]string, error) {
 	if err := os.WriteFile(file, cfg.Bytes(), 0o600); err != nil {
 		return nil, fmt.Errorf("curl config file: %w", err)
 	}
-	return []string{"-q", "-sSf", "--parallel", "--parallel-max", "5", "-K", file}, nil
+	return append(append([]string{"-q", "-sSf"}, trust...), "--parallel", "--parallel-max", "5", "-K", file), nil
 }
 
 // argBytes is what args cost in the kernel's exec limit: each string with

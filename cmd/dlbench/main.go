@@ -26,6 +26,13 @@
 // Markdown table and written to --out as results.md, results.json and
 // chart.svg. aria2c and curl come from Debian (apt-get install aria2 curl, or
 // make setup); when one is missing dlbench says so and exits 1.
+//
+// --wan rtt60,rtt200 measures through the WAN emulator of internal/wan
+// instead (issue 21): a relay in front of MinIO with a round trip, a rate
+// per connection and a shared line, and workloads sized for it. Its table
+// adds each workload's link limit and the ratio to it. --https serves
+// MinIO over TLS with a test certificate the contenders are told to
+// trust; --wan-selfcheck measures the emulator against its profiles.
 package main
 
 import (
@@ -50,6 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "dlbench: %v\n", err)
 		return 2
+	}
+	if o.wanSelfCheck {
+		return selfCheck(ctx, stdout, stderr)
 	}
 	var rep *report
 	if o.render != "" {

@@ -46,7 +46,7 @@ func (r runResult) valid() bool { return r.SHA256OK && r.Error == "" }
 
 // runOnce downloads w's objects from urls with c into an empty folder,
 // measures the process, verifies every file and removes them again.
-func runOnce(ctx context.Context, c contender, w *workload, urls []string, work string, serverPID int) runResult {
+func runOnce(ctx context.Context, c contender, w *workload, urls []string, caFile, work string, serverPID int) runResult {
 	var r runResult
 	// A fresh folder per run: work is marked as the top of a tree, so ext4
 	// places each run's files in another block group than the last run's,
@@ -56,7 +56,7 @@ func runOnce(ctx context.Context, c contender, w *workload, urls []string, work 
 		r.Error = fmt.Sprintf("prepare: %v", err)
 		return r
 	}
-	t := task{dir: filepath.Join(root, "download"), scratch: filepath.Join(root, "scratch"), urls: urls}
+	t := task{dir: filepath.Join(root, "download"), scratch: filepath.Join(root, "scratch"), urls: urls, caFile: caFile}
 	for _, o := range w.Objects {
 		t.names = append(t.names, o.Name)
 		t.sha256s = append(t.sha256s, o.SHA256)
@@ -106,6 +106,10 @@ func measure(ctx context.Context, c contender, t task, serverPID int, r *runResu
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.Path, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if t.caFile != "" && isDlhelper(c.Name) {
+		// Go reads its trusted roots from here instead of the system's.
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+t.caFile)
+	}
 	machineStart, machineErr := machineCPU(serverPID)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -7,24 +7,29 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"dlhelper/internal/wan"
 )
 
 // options are dlbench's flags.
 type options struct {
 	rounds, warmup int
 	scale          float64
-	workloads      []string // names from workloadDefs, in the order given
-	contenders     []string // names from contenderNames, in the order given
-	out            string   // folder for results.json, results.md, chart.svg
-	work           string   // folder for MinIO's data and the downloads; "" is a temp folder
-	dlhelper       string   // a prebuilt dlhelper; "" builds ./cmd/dlhelper
-	baseline       string   // a second dlhelper, run in the same rounds as "baseline"; "" is none
-	render         string   // a results.json to draw the report of again, measuring nothing
+	workloads      []string      // names from workloadDefs, in the order given
+	contenders     []string      // names from contenderNames, in the order given
+	out            string        // folder for results.json, results.md, chart.svg
+	work           string        // folder for MinIO's data and the downloads; "" is a temp folder
+	dlhelper       string        // a prebuilt dlhelper; "" builds ./cmd/dlhelper
+	baseline       string        // a second dlhelper, run in the same rounds as "baseline"; "" is none
+	render         string        // a results.json to draw the report of again, measuring nothing
+	wan            []wan.Profile // links to measure through the WAN emulator; none is loopback
+	https          bool          // MinIO serves HTTPS with a test certificate
+	wanSelfCheck   bool          // measure the emulator itself, nothing else
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var workloads, contenders string
+	var workloads, contenders, profiles string
 	fs := flag.NewFlagSet("dlbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.rounds, "rounds", 5, "measured rounds; each runs every contender once")
@@ -37,18 +42,35 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dlhelper, "dlhelper", "", "a dlhelper binary to measure (default: build ./cmd/dlhelper of this module)")
 	fs.StringVar(&o.baseline, "baseline", "", "a second dlhelper binary, measured in the same rounds as the contender \"baseline\", to see what a change buys")
 	fs.StringVar(&o.render, "render", "", "write results.md and chart.svg into --out again from this results.json, without measuring anything")
+	fs.StringVar(&profiles, "wan", "", "measure through the WAN emulator with these profiles, comma-separated ("+profileNames()+"); the default workloads are then "+strings.Join(wanWorkloadNames(), ",")+" and the contenders dlhelper,aria2c,curl")
+	fs.BoolVar(&o.https, "https", false, "MinIO serves HTTPS with a self-signed test certificate that every contender is told to trust")
+	fs.BoolVar(&o.wanSelfCheck, "wan-selfcheck", false, "measure the WAN emulator against its profiles (about 30 s) and report how close it comes, instead of benchmarking")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: dlbench [flags]\n\nBenchmarks dlhelper get against aria2c and curl on a local MinIO.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q; dlbench takes flags only", fs.Arg(0))
 	}
-	var err error
-	if o.workloads, err = pickNames("workload", workloads, workloadNames()); err != nil {
+	if o.wan, err = pickProfiles(profiles); err != nil {
+		return o, err
+	}
+	if len(o.wan) > 0 {
+		// The WAN workloads and contenders, unless the flags chose others.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["workloads"] {
+			workloads = strings.Join(wanWorkloadNames(), ",")
+		}
+		if !set["contenders"] {
+			contenders = strings.Join(wanContenders, ",")
+		}
+	}
+	if o.workloads, err = pickNames("workload", workloads, allWorkloadNames()); err != nil {
 		return o, err
 	}
 	if o.contenders, err = pickNames("contender", contenders, contenderNames); err != nil {
@@ -91,4 +113,35 @@ func pickNames(kind, list string, known []string) ([]string, error) {
 		return nil, fmt.Errorf("give at least one %s", kind)
 	}
 	return names, nil
+}
+
+// wanContenders are the default contenders with --wan: the ones issue 21
+// compares. dlhelper-sha256 differs from dlhelper in CPU, which the line
+// hides.
+var wanContenders = []string{"dlhelper", "aria2c", "curl"}
+
+// pickProfiles looks up a comma-separated list of WAN profile names.
+func pickProfiles(list string) ([]wan.Profile, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	names, err := pickNames("WAN profile", list, strings.Split(profileNames(), ","))
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]wan.Profile, len(names))
+	for i, n := range names {
+		if ps[i], err = wan.Lookup(n); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
+}
+
+func profileNames() string {
+	var names []string
+	for _, p := range wan.Profiles {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ",")
 }

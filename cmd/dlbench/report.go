@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"dlhelper/internal/testenv"
+	"dlhelper/internal/wan"
 )
 
 // report is everything one benchmark measured; results.json is this.
@@ -34,9 +35,11 @@ type host struct {
 }
 
 type settings struct {
-	Rounds int     `json:"rounds"`
-	Warmup int     `json:"warmup"`
-	Scale  float64 `json:"scale"`
+	Rounds int           `json:"rounds"`
+	Warmup int           `json:"warmup"`
+	Scale  float64       `json:"scale"`
+	WAN    []wan.Profile `json:"wan,omitempty"` // the links measured; none is loopback
+	HTTPS  bool          `json:"https,omitempty"`
 }
 
 func newReport(started time.Time, o options, cs []contender, ws []workload) *report {
@@ -44,7 +47,7 @@ func newReport(started time.Time, o options, cs []contender, ws []workload) *rep
 		Started: started.UTC().Truncate(time.Second),
 		Host: host{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
 			CPU: cpuModel(), Kernel: firstLine("/proc/sys/kernel/osrelease"), Go: runtime.Version()},
-		Settings:   settings{Rounds: o.rounds, Warmup: o.warmup, Scale: o.scale},
+		Settings:   settings{Rounds: o.rounds, Warmup: o.warmup, Scale: o.scale, WAN: o.wan, HTTPS: o.https},
 		Contenders: cs,
 		Workloads:  ws,
 	}
@@ -110,6 +113,9 @@ func readReport(path string) (*report, error) {
 
 // markdown is the results table with a paragraph saying how it was made.
 func markdown(r *report) string {
+	if len(r.Settings.WAN) > 0 {
+		return wanMarkdown(r)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Median of %d measured round(s) after %d warm-up round(s), contenders interleaved; "+
 		"a ratio is the median over rounds of contender / aria2c in the same round (below 1: less than aria2c). "+
@@ -138,7 +144,11 @@ func (r *report) machine() string {
 	if r.Host.CPU != "" {
 		cpu += " (" + r.Host.CPU + ")"
 	}
-	parts = append(parts, cpu, r.Host.OS+" "+r.Host.Kernel, "MinIO "+shortMinIO()+" on loopback")
+	server := "MinIO " + shortMinIO() + " on loopback"
+	if r.Settings.HTTPS {
+		server += " over HTTPS (a self-signed test certificate)"
+	}
+	parts = append(parts, cpu, r.Host.OS+" "+r.Host.Kernel, server)
 	for _, c := range r.Contenders {
 		parts = append(parts, c.Name+" "+shortVersion(c))
 	}

@@ -32,6 +32,12 @@ type result struct {
 	// The same for the machine's CPU (runResult.MachineCPUS).
 	MachineCPURatios []float64 `json:"machine_cpu_ratios,omitempty"`
 	MachineCPURatio  *float64  `json:"machine_cpu_ratio_to_aria2c"`
+	// Through the WAN emulator: the profile's name, the link limit (the
+	// workload's bytes at the line's rate plus a round trip) and the
+	// median wall time over it. Empty on loopback.
+	Link       string   `json:"link,omitempty"`
+	LinkLimitS float64  `json:"link_limit_s,omitempty"`
+	LinkRatio  *float64 `json:"ratio_to_link_limit,omitempty"`
 }
 
 // summarize turns each contender's runs on w into a result, in the
