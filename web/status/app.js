@@ -1,8 +1,8 @@
 // The helper's status page: every job with its progress, its files and its
 // controls, live over the helper's event stream, in Chinese or English.
 import { connect, fraction } from "./sdk/dlhelper.js";
-import { bytes, speed, duration, percent, language } from "./sdk/format.js";
-import { strings, zhErrors, zhApiErrors } from "./strings.js";
+import { bytes, speed, duration, percent, language, zhFileErrors } from "./sdk/format.js";
+import { strings, zhApiErrors } from "./strings.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["queued", "running", "waiting"]);
@@ -429,7 +429,7 @@ function drawFile(row, f) {
 }
 
 function errorText(e) {
-  if (lang === "zh") return zhErrors[e.code] ?? e.message;
+  if (lang === "zh") return zhFileErrors[e.code] ?? e.message;
   return e.message;
 }
 
@@ -457,7 +457,7 @@ async function run(fn) {
 // apiErrorText: the helper's English sentence, or the page's own Chinese
 // for its code.
 function apiErrorText(err) {
-  if (lang === "zh") return zhApiErrors[err.code] ?? zhErrors[err.code] ?? err.message;
+  if (lang === "zh") return zhApiErrors[err.code] ?? zhFileErrors[err.code] ?? err.message;
   return err.message;
 }
 

@@ -1,6 +1,6 @@
 // The status page's words, in English and Chinese. Error messages come from
-// the helper in English; zhErrors (a file's error) and zhApiErrors (an
-// answer of the API) say the same in Chinese by error code. A test
+// the helper in English; zhApiErrors (an answer of the API) says the same in
+// Chinese by error code, as the SDK's zhFileErrors does for a file's error. A test
 // (web/e2e/strings_test.go) fails when a word or a code lacks a language.
 export const strings = {
   en: {
@@ -159,30 +159,6 @@ export const strings = {
   },
 };
 
-// Chinese for the helper's file error codes (downloader/errors.go).
-export const zhErrors = {
-  url_expired: "下载链接已过期。请在门户中重新打开订单以更新链接；已下载的部分会保留。",
-  not_found: "服务器上已没有此文件。请联系门户的技术支持。",
-  access_denied: "服务器拒绝访问此文件。请在门户中重新打开订单以获取新链接。",
-  http_error: "服务器返回了错误。请稍后重试，或联系门户的技术支持。",
-  server_unavailable: "服务器暂时不可用。请稍后重试；已下载的部分会保留。",
-  network: "下载多次失败。请检查网络连接，然后重试。",
-  disk_full: "磁盘已满。请释放空间后继续下载；已下载的部分会保留。",
-  read_only: "下载文件夹是只读的。请使其可写或选择其他文件夹，然后继续。",
-  permission_denied: "下载助手无权写入下载文件夹。请修复权限后继续。",
-  part_missing: "临时文件已被删除或移动。请重试以重新下载此文件。",
-  checksum_mismatch: "下载的文件两次都与门户提供的校验值不符（下载助手已自动重新下载一次），两份都已删除。服务器上的文件可能已损坏，请联系门户的技术支持。",
-  size_mismatch: "服务器上的文件大小与门户提供的不一致。请联系门户的技术支持。",
-  object_changing: "服务器上的文件一直在变化。请稍后在门户中重新获取订单，然后重试。",
-  disk_error: "写入文件失败。请检查磁盘后继续。",
-  bad_response: "服务器返回的内容与请求的不符。请稍后重试；如持续出现，可能有代理在修改下载内容。",
-  insufficient_space: "下载文件夹所在的磁盘空间不足，无法容纳此订单。请释放空间或选择其他下载文件夹，然后重新开始下载。",
-  file_busy: "另一个程序（例如杀毒软件或搜索索引）一直占用此文件。请关闭该程序或稍等片刻，然后继续；已下载的部分会保留。",
-  proxy_auth: "代理服务器要求用户名和密码，或拒绝了已设置的用户名和密码。请在下载助手的设置中填写代理的用户名和密码（或在代理地址中写明），然后重试。",
-  redirect_refused: "服务器把下载转到了下载助手不允许访问的地址（本机、局域网链路或未允许的主机）。请联系门户的技术支持。",
-  download_unstable: "同一文件的两次下载内容不同，且都与服务器的校验值不符，已被删除。请重试；如再次出现，可能是代理或网络在损坏下载内容。",
-  certificate_untrusted: "服务器的证书不受信任。如果您的网络会检查 HTTPS 流量，需要在本机安装其证书；否则请联系门户的技术支持。",
-};
 
 // Chinese for the API's error codes (bridge/errors.go): what a button or
 // the settings dialog can meet.
@@ -212,4 +188,5 @@ export const zhApiErrors = {
   unavailable: "下载助手正在退出。请重新启动它后重试。",
   busy: "下载助手当前打开的页面太多。请关闭部分页面后重试。",
   disconnected: "下载助手在处理请求时停止了响应。请确认它正在运行，然后重试。",
+  updates_off: "此版本的下载助手不会自动更新。请从门户下载并安装新版本。",
 };

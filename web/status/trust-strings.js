@@ -1,7 +1,7 @@
 // The words of the approval page (approve.html) and of the trusted portals
 // in the settings (trust.js), in English and Chinese. API errors in Chinese
 // come from strings.js (zhApiErrors), re-exported for the strings test.
-export { zhErrors, zhApiErrors } from "./strings.js";
+export { zhApiErrors } from "./strings.js";
 
 export const strings = {
   en: {

@@ -3,8 +3,8 @@
 // connecting from the click, starting the job with a refreshUrl, showing
 // its events, and reattaching to the job when the page opens again.
 import { connect, permissionState, Codes, forgetPairing } from "/sdk/dlhelper.js";
-import { bytes, speed, duration, percent, language } from "/sdk/format.js";
-import { strings, zhFileErrors } from "./strings.js";
+import { bytes, speed, duration, percent, language, zhFileErrors } from "/sdk/format.js";
+import { strings } from "./strings.js";
 
 const lang = language();
 const t = strings[lang];
