@@ -22,7 +22,7 @@ import (
 // a strong ETag. Multipart ETags ("…-N") and web servers' ETags do not;
 // SSE-KMS and SSE-C ETags do but are not (etagRuledOut), and gateways and
 // CDNs may make others that are not, which is why a mismatch deletes
-// nothing (check).
+// nothing on its word (etagMismatch).
 func etagMD5(etag string) string {
 	e := strings.ToLower(strings.Trim(strings.TrimPrefix(etag, "W/"), `"`))
 	if len(e) != 32 || strings.HasPrefix(etag, "W/") {

@@ -22,7 +22,7 @@ func (t *transfer) finalize() error {
 	t.m.setState(t.f, FileVerifying, nil)
 	t.m.giveBackSlot(t)
 	var lf *laneFile
-	if t.laneMD5 != "" { // joined with the slot given back, so the two count as one
+	if t.lane != nil { // joined with the slot given back, so the two count as one
 		lf = t.m.joinLanes(t)
 	}
 	t.m.mu.Unlock()
@@ -125,7 +125,7 @@ func (t *transfer) verify(lf *laneFile) error {
 		if err != nil {
 			return err
 		}
-		return t.check(digest{name: "MD5", want: t.laneMD5, source: t.laneSource}, hex.EncodeToString(sum))
+		return t.check(*t.lane, hex.EncodeToString(sum))
 	}
 	if len(t.digests) == 0 {
 		return nil
@@ -235,9 +235,9 @@ func (t *transfer) startDigests() {
 	}
 	t.m.mu.Unlock()
 	t.hashMu.Lock()
-	t.digests, t.laneMD5, t.laneSource = ds, "", ""
+	t.digests, t.lane = ds, nil
 	if lane { // hashed with other files once on disk (lanes.go)
-		t.digests, t.laneMD5, t.laneSource = nil, ds[0].want, ds[0].source
+		t.digests, t.lane = nil, &ds[0]
 	}
 	t.hashed.Store(0)
 	t.hashMu.Unlock()

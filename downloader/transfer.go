@@ -54,11 +54,10 @@ type transfer struct {
 	// what arrived beyond it is read back between pieces (catchUp), and
 	// verify reads back only what is left at the end.
 	digests []digest
-	// laneMD5 is the MD5 the file must have when it is hashed with other
-	// files once on disk (lanes.go) instead of as it arrives; laneSource
-	// says whose word it is (VerifiedMD5 or VerifiedETag).
-	laneMD5    string
-	laneSource string
+	// lane is the MD5 the file must have when it is hashed with other
+	// files once on disk (lanes.go) instead of as it arrives; nil for a
+	// file hashed as it arrives.
+	lane *digest
 	// verified is what the finished file was checked against (Verified*).
 	verified string
 	// refetched says the file was fetched once more after its bytes did
@@ -174,7 +173,7 @@ func (t *transfer) renamed() bool {
 // afresh and writes from byte zero.
 func (t *transfer) forget() {
 	t.size, t.etag, t.etagNotMD5, t.ranged, t.done = -1, "", false, false, nil
-	t.digests, t.laneMD5, t.laneSource, t.verified = nil, "", "", ""
+	t.digests, t.lane, t.verified = nil, nil, ""
 	t.hashed.Store(0)
 	t.f.done.Store(0)
 }
