@@ -1,7 +1,6 @@
 package downloader
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"dlhelper/internal/faultserver"
@@ -72,24 +70,6 @@ func TestARedirectToAHostNotAllowedIsNotFollowed(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the goroutines of a Manager.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A presigned URL's signature is a password for its file: it must not
 // reach the log on each retry, nor the error a page is shown.
 func TestNoLogLineOrErrorCarriesTheSignature(t *testing.T) {
@@ -102,7 +82,7 @@ func TestNoLogLineOrErrorCarriesTheSignature(t *testing.T) {
 		}
 	}))
 	t.Cleanup(hangUp.Close)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	cfg := testConfig(t)
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := newTestManager(t, cfg)

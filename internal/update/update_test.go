@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"aead.dev/minisign"
+
+	"dlhelper/internal/testenv"
 )
 
 const platform = "linux/amd64"
@@ -68,7 +70,7 @@ type fixture struct {
 	u      *Updater
 	key    minisign.PrivateKey
 	target string
-	logs   *syncBuffer
+	logs   *testenv.Buffer
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -83,7 +85,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	srv := newFeedServer(t)
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	u := &Updater{
 		Current: "1.0.0", FeedURL: srv.URL + "/feed.json", Key: pub, Dir: filepath.Join(dir, "update"),
 		Client: srv.Client(), Idle: func(context.Context) error { return nil }, TargetPath: target,
@@ -207,21 +209,4 @@ func TestParsePublicKeyTakesALineOrAPubFile(t *testing.T) {
 			t.Errorf("ParsePublicKey(%q) = %v, %v", in, k, err)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
