@@ -141,7 +141,7 @@ func (s *Server) removeJob(c echo.Context) error {
 func (s *Server) setURL(c echo.Context) error {
 	id := c.Param("id")
 	index, err := strconv.Atoi(c.Param("index"))
-	// The Manager reads index -1 as "every file"; here it is just wrong.
+	// A file index is 0, 1, …; anything else names no file.
 	if err != nil || index < 0 {
 		return invalid("index: must be a file's index (0, 1, …), not %q", c.Param("index"))
 	}

@@ -24,7 +24,7 @@ var (
 		return s == FilePaused || s == FileFailed
 	}, FileQueued, nil}
 	cancelAction = action{"cancel", func(s FileState) bool {
-		return !s.ended()
+		return !s.final()
 	}, FileCanceled, errCanceled}
 	retryAction = action{"retry", func(s FileState) bool {
 		return s == FileFailed || s == FileCanceled || s == FileURLExpired
@@ -32,18 +32,18 @@ var (
 )
 
 // PauseJob pauses every unfinished file of a job; their bytes are kept.
-func (m *Manager) PauseJob(id string) error { return m.apply(id, -1, pauseAction) }
+func (m *Manager) PauseJob(id string) error { return m.applyJob(id, pauseAction) }
 
 // ResumeJob queues the paused and failed files of a job again: after a
 // full disk is cleared, say. Their bytes are kept.
-func (m *Manager) ResumeJob(id string) error { return m.apply(id, -1, resumeAction) }
+func (m *Manager) ResumeJob(id string) error { return m.applyJob(id, resumeAction) }
 
 // CancelJob stops every unfinished file of a job and deletes their partial
 // data. Complete files stay.
-func (m *Manager) CancelJob(id string) error { return m.apply(id, -1, cancelAction) }
+func (m *Manager) CancelJob(id string) error { return m.applyJob(id, cancelAction) }
 
 // RetryJob queues the failed, canceled and expired files of a job again.
-func (m *Manager) RetryJob(id string) error { return m.apply(id, -1, retryAction) }
+func (m *Manager) RetryJob(id string) error { return m.applyJob(id, retryAction) }
 
 // PauseFile pauses one file.
 func (m *Manager) PauseFile(id string, index int) error { return m.apply(id, index, pauseAction) }
@@ -74,11 +74,21 @@ func (m *Manager) applyAll(act action) {
 	m.saveFiles(changed)
 }
 
-// apply runs act on one file of a job, or on all when index is -1. Asking
-// for a state the files are all in already is not an error.
+// applyJob runs act on every file of a job.
+func (m *Manager) applyJob(id string, act action) error {
+	return m.applyTo(act, func() ([]*file, error) { return m.jobFiles(id) })
+}
+
+// apply runs act on one file of a job.
 func (m *Manager) apply(id string, index int, act action) error {
+	return m.applyTo(act, func() ([]*file, error) { return m.oneFile(id, index) })
+}
+
+// applyTo runs act on the files lookup finds, under m.mu. Asking for a
+// state the files are all in already is not an error.
+func (m *Manager) applyTo(act action, lookup func() ([]*file, error)) error {
 	m.mu.Lock()
-	files, err := m.lookup(id, index)
+	files, err := lookup()
 	if err != nil {
 		m.mu.Unlock()
 		return err
@@ -93,19 +103,25 @@ func (m *Manager) apply(id string, index int, act action) error {
 	return nil
 }
 
-// lookup finds a job's files; m.mu must be held.
-func (m *Manager) lookup(id string, index int) ([]*file, error) {
+// jobFiles finds a job's files; m.mu must be held.
+func (m *Manager) jobFiles(id string) ([]*file, error) {
 	j, ok := m.byID[id]
 	if !ok {
 		return nil, fmt.Errorf("job %q: %w", id, ErrNoJob)
 	}
-	if index == -1 {
-		return j.files, nil
+	return j.files, nil
+}
+
+// oneFile finds one file of a job, as a slice of one; m.mu must be held.
+func (m *Manager) oneFile(id string, index int) ([]*file, error) {
+	files, err := m.jobFiles(id)
+	if err != nil {
+		return nil, err
 	}
-	if index < 0 || index >= len(j.files) {
+	if index < 0 || index >= len(files) {
 		return nil, fmt.Errorf("job %q has no file %d: %w", id, index, ErrNoJob)
 	}
-	return j.files[index : index+1], nil
+	return files[index : index+1], nil
 }
 
 func allIn(files []*file, s FileState) bool {
@@ -142,7 +158,7 @@ func (m *Manager) transition(files []*file, act action) []*file {
 func (m *Manager) discardPart(f *file) {
 	f.job.place.removePart(f.rec.Rel)
 	f.rec.Done = nil
-	f.done.Store(0)
+	f.written.Store(0)
 }
 
 // SetURL replaces a file's URL, typically a fresh presigned URL for an
@@ -153,11 +169,8 @@ func (m *Manager) SetURL(id string, index int, rawURL string) error {
 	if err := checkURL(rawURL); err != nil {
 		return invalidf("url: %v", err)
 	}
-	if index < 0 { // -1 means every file to lookup, which a URL is not for
-		return fmt.Errorf("job %q has no file %d: %w", id, index, ErrNoJob)
-	}
 	m.mu.Lock()
-	files, err := m.lookup(id, index)
+	files, err := m.oneFile(id, index)
 	if err != nil {
 		m.mu.Unlock()
 		return err
@@ -167,7 +180,7 @@ func (m *Manager) SetURL(id string, index int, rawURL string) error {
 		m.mu.Unlock()
 		return fmt.Errorf("file %d is complete: %w", index, ErrState)
 	}
-	f.rec.Spec.URL = rawURL
+	f.setURL(rawURL)
 	if f.rec.State == FileURLExpired || (f.rec.State == FileFailed && f.rec.Err != nil && f.rec.Err.Code == CodeAccessDenied) {
 		m.setState(f, FileQueued, nil)
 	}
@@ -200,7 +213,7 @@ func (m *Manager) RemoveJob(id string, deleteParts bool) error {
 	m.schedule()
 	m.mu.Unlock()
 	for _, t := range running {
-		<-t.ended
+		<-t.exited
 	}
 	m.mu.Lock()
 	if deleteParts {
@@ -212,7 +225,7 @@ func (m *Manager) RemoveJob(id string, deleteParts bool) error {
 	// What stays on disk (files, kept .parts) still holds its name there.
 	defer j.place.names.release(names)
 	// With the record gone no start can redo a rename a power cut undid
-	// (see finalize): the renames must be on disk first.
+	// (see finisher.rename): the renames must be on disk first.
 	for _, dir := range folders {
 		if err := m.syncFolder(dir); err != nil {
 			m.log.Warn("sync folder before removing its job", "job", id, "folder", dir, "err", err)

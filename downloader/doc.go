@@ -54,4 +54,20 @@
 //
 // Events are delivered to subscribers without ever blocking a transfer: state
 // changes at once, progress coalesced to about four messages a second per job.
+//
+// # How it is built
+//
+// Three owners, each with its own lock (the order is on Manager):
+//   - the Manager (manager.go, schedule.go, control.go, state.go) owns the
+//     jobs, their files' records and states, and the download slots;
+//   - a transfer (transfer.go, fetch.go, piece.go, part.go) owns one file's
+//     .part while it downloads; it reports to the Manager through the
+//     owner interface and never takes the Manager's lock;
+//   - the finisher (finisher.go, digest.go, lanes.go, syncs_linux.go) takes
+//     a file whose bytes are all on disk through verify → sync → record →
+//     rename, and owns the MD5 sets, the sync batches and how many files
+//     finish without a slot.
+//
+// A file starts when a slot is free: one frees when a transfer ends, or
+// when the finisher takes a file in with room to spare.
 package downloader

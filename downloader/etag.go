@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // When an ETag is taken for the content's MD5. S3 makes a single PUT's
@@ -13,7 +14,7 @@ import (
 // only for SSE-KMS and SSE-C objects, and for many gateways and CDNs. So:
 //   - an ETag counts as an MD5 when it has the shape (etagMD5), the answer
 //     does not rule it out (etagRuledOut), and its host has not shown
-//     before that its ETags are no MD5s (etagDistrusted);
+//     before that its ETags are no MD5s (etagTrust);
 //   - a mismatch then deletes nothing on the ETag's word: the file is
 //     fetched once more, and the second copy decides (etagMismatch);
 //   - what each file was checked against is kept (Verified*).
@@ -46,23 +47,30 @@ func etagRuledOut(h http.Header) bool {
 	return strings.HasPrefix(sse, "aws:kms")
 }
 
-// distrustETags remembers that rawURL's host makes 32-hex ETags that are
-// not MD5s: its later files are checked by size, not fetched twice. A
-// server mixes such objects with plain ones only where headers tell them
-// apart (etagRuledOut), so one host's word covers its other files.
-func (m *Manager) distrustETags(rawURL string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.etagHosts == nil {
-		m.etagHosts = make(map[string]bool)
-	}
-	m.etagHosts[urlHost(rawURL)] = true
+// etagTrust remembers the hosts whose 32-hex ETags proved not to be MD5s:
+// their later files are checked by size, not fetched twice. A server mixes
+// such objects with plain ones only where headers tell them apart
+// (etagRuledOut), so one host's word covers its other files.
+type etagTrust struct {
+	mu    sync.Mutex
+	hosts map[string]bool
 }
 
-// etagDistrusted reports a host whose ETags proved not to be MD5s; m.mu
-// must be held.
-func (m *Manager) etagDistrusted(rawURL string) bool {
-	return m.etagHosts[urlHost(rawURL)]
+// distrust remembers rawURL's host as one whose ETags are not MD5s.
+func (e *etagTrust) distrust(rawURL string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.hosts == nil {
+		e.hosts = make(map[string]bool)
+	}
+	e.hosts[urlHost(rawURL)] = true
+}
+
+// distrusted reports a host whose ETags proved not to be MD5s.
+func (e *etagTrust) distrusted(rawURL string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.hosts[urlHost(rawURL)]
 }
 
 func urlHost(rawURL string) string {

@@ -42,11 +42,11 @@ func (t *transfer) fetchPiece(ctx context.Context, p *piece) error {
 			failures = 0
 		}
 		failures++
-		if failures >= t.m.cfg.MaxAttempts {
+		if failures >= t.cfg.MaxAttempts {
 			return err
 		}
-		wait := retryWait(err, failures, t.m.cfg.RetryBase, t.m.cfg.RetryMax)
-		t.m.log.Info("retrying range", "file", t.path, "from", p.next(), "err", err, "wait", wait)
+		wait := retryWait(err, failures, t.cfg.RetryBase, t.cfg.RetryMax)
+		t.log.Info("retrying range", "path", t.path, "from", p.next(), "err", err, "wait", wait)
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -100,15 +100,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 // A connection that delivers no byte for StallTimeout is cut.
 func (t *transfer) fetchOnce(ctx context.Context, p *piece) error {
 	url := t.url()
-	release, err := t.m.acquire(ctx, url)
+	release, err := t.hosts.acquire(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer release()
 	rctx, cut := context.WithCancelCause(ctx)
 	defer cut(nil)
-	defer t.m.wakes.track(cut)()
-	stall := time.AfterFunc(t.m.cfg.StallTimeout, func() { cut(errStalled) })
+	defer t.wakes.track(cut)()
+	stall := time.AfterFunc(t.cfg.StallTimeout, func() { cut(errStalled) })
 	defer stall.Stop()
 
 	// The range is fixed now: a thief may shorten p while the request is
@@ -118,7 +118,7 @@ func (t *transfer) fetchOnce(ctx context.Context, p *piece) error {
 	if err != nil {
 		return err
 	}
-	resp, err := t.m.cfg.HTTPClient.Do(req)
+	resp, err := t.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return stalledOr(rctx, redactErr(err)) // it is logged and shown: no signature
 	}
@@ -140,11 +140,7 @@ func stalledOr(ctx context.Context, err error) error {
 	return err
 }
 
-func (t *transfer) url() string {
-	t.m.mu.Lock()
-	defer t.m.mu.Unlock()
-	return t.f.rec.Spec.URL
-}
+func (t *transfer) url() string { return t.f.url() }
 
 // request builds the GET for p. It asks for a range unless the server is
 // known to ignore them, and pins the ETag once one is known.
@@ -276,16 +272,16 @@ func (t *transfer) copyBody(ctx context.Context, p *piece, body io.Reader, stall
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
-			stall.Reset(t.m.cfg.StallTimeout)
-			t.m.fetched.Add(int64(n))
-			if err := t.m.limiter.wait(ctx, n); err != nil {
+			stall.Reset(t.cfg.StallTimeout)
+			t.fetched.Add(int64(n))
+			if err := t.limiter.wait(ctx, n); err != nil {
 				return err
 			}
 			off, k := p.reserve(n)
 			if _, err := t.part.WriteAt(buf[:k], off); err != nil {
 				return &diskError{fmt.Errorf("write: %w", err)}
 			}
-			t.f.done.Add(int64(k))
+			t.f.written.Add(int64(k))
 			t.hashAt(off, buf[:k])
 			if p.commit() {
 				return nil // complete, or its tail was stolen

@@ -176,7 +176,7 @@ func holdSyncs(t *testing.T, m *Manager, n int) (syncing <-chan string, release 
 	released := make(chan struct{})
 	release = sync.OnceFunc(func() { close(released) })
 	t.Cleanup(release)
-	m.syncFile = func(f *os.File, _ int64) error {
+	m.fin.sync = func(f *os.File, _ int64) error {
 		ch <- filepath.Base(f.Name())
 		<-released
 		return f.Sync()

@@ -12,13 +12,13 @@ import (
 // newCopyTransfer is a transfer with a .part file and one piece, enough to
 // drive copyBody without a network.
 func newCopyTransfer(tb testing.TB, size int64) (*transfer, *piece) {
-	m := &Manager{cfg: Config{StallTimeout: time.Minute}.withDefaults(), limiter: newLimiter(0)}
+	e := &env{cfg: Config{StallTimeout: time.Minute}.withDefaults(), limiter: newLimiter(0)}
 	part, err := os.Create(filepath.Join(tb.TempDir(), "f.part"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { part.Close() })
-	t := &transfer{m: m, f: &file{}, part: part, size: size}
+	t := &transfer{env: e, f: &file{}, part: part, size: size}
 	return t, &piece{end: size}
 }
 
@@ -109,7 +109,7 @@ func BenchmarkPublishProgress(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, f := range j.files {
-			f.done.Add(4096)
+			f.written.Add(4096)
 		}
 		m.publishProgress(250 * time.Millisecond)
 	}

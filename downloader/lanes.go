@@ -3,7 +3,6 @@ package downloader
 import (
 	"context"
 	"crypto/md5"
-	"fmt"
 	"hash"
 	"io"
 	"sync"
@@ -13,13 +12,10 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// Verifying an ETag costs an MD5 of the whole file, and MD5 is one chain
-// through the file: one file cannot be hashed faster than crypto/md5's
-// ~730 MB/s here. Sixteen files can: minio/md5-simd runs sixteen MD5s
-// side by side in SIMD lanes. BenchmarkHashSet, CPU seconds per GB:
-// crypto/md5 1.38; md5-simd with 3 files 1.67, 4 files 1.20, 8 files
-// 0.63, 16 files 0.46 (3x less). On an order of 200 × 8 MiB, MD5 was 2.7
-// of dlhelper's 4.5 CPU seconds.
+// MD5 is one chain through a file: one file cannot be hashed faster than
+// one core runs crypto/md5. Sixteen files can: minio/md5-simd runs sixteen
+// MD5s side by side in SIMD lanes, at a third of the CPU per byte when the
+// lanes are full (the figures are in the README's decisions).
 //
 // So a file that is verified by its MD5 alone does not hash as it
 // downloads: once all its bytes are on disk it waits in a set, and the
@@ -31,12 +27,11 @@ import (
 //     not matter and a file should not wait long for its name).
 //
 // A waiting file gives its download slot back without counting against
-// the files that may finish at once (giveBackSlot): it waits for other
-// downloads, not for the disk. It costs a little memory, and its bytes
-// are still in the page cache when the set is hashed, which is why files
-// larger than laneMaxFile, or of one piece (hashed as they land, without
-// reading back), verify on their own as before. It is synced and recorded
-// whole while it waits (keepWhileWaiting).
+// the files that may finish at once (finisher.admit): it waits for other
+// downloads, not for the disk. Its bytes are still in the page cache when
+// the set is hashed, which is why files larger than laneMaxFile, or of one
+// piece (hashed as they land, without reading back), verify on their own.
+// It is synced and recorded whole while it waits (keepWhileWaiting).
 const (
 	laneCount    = 16 // md5-simd's Lanes (declared on amd64 only)
 	laneMaxFile  = 64 << 20
@@ -47,7 +42,7 @@ const (
 	laneMinSet = 4
 )
 
-// lanes gathers files whose MD5 is hashed together; guarded by Manager.mu.
+// lanes gathers files whose MD5 is hashed together; guarded by finisher.mu.
 type lanes struct {
 	enabled bool          // the CPU has the SIMD md5-simd needs (AVX2)
 	wait    time.Duration // laneWait; a seam for tests
@@ -70,8 +65,8 @@ type laneFile struct {
 	part      io.ReaderAt
 	size      int64
 	freedSlot bool
-	started   bool          // its set is hashing; guarded by Manager.mu
-	done      chan struct{} // closed when sum and err are set
+	started   bool          // its set is hashing; guarded by finisher.mu
+	hashed    chan struct{} // closed when sum and err are set
 	sum       []byte
 	err       error
 }
@@ -80,36 +75,54 @@ func newLanes() lanes {
 	return lanes{enabled: cpu.X86.HasAVX2, wait: laneWait}
 }
 
-// laneEligible reports a file verified by its MD5 alone whose size suits a set.
-func (m *Manager) laneEligible(ds []digest, size int64) bool {
-	return m.lanes.enabled && len(ds) == 1 && ds[0].name == "MD5" &&
-		size > m.cfg.MinPiece && size <= laneMaxFile
+// hashesInSet says whether t's file, with digests ds, is hashed in a set
+// once on disk: an MD5 alone, and a size that suits a set. A file that is
+// not may no longer join one, which may let the waiting set start.
+func (fin *finisher) hashesInSet(t *transfer, ds []digest, size int64) bool {
+	fin.mu.Lock()
+	defer fin.mu.Unlock()
+	ok := fin.lanes.enabled && len(ds) == 1 && ds[0].name == "MD5" &&
+		size > fin.minPiece && size <= laneMaxFile
+	if !ok {
+		fin.dropCandidate(t)
+	}
+	return ok
 }
 
-// addCandidate counts t as a transfer that may join a set; m.mu must be held.
-func (m *Manager) addCandidate(t *transfer) {
-	if m.lanes.enabled && !t.candidate {
+// expect counts a transfer that starts as one that may join a set, until
+// its digests are known.
+func (fin *finisher) expect(t *transfer) {
+	fin.mu.Lock()
+	defer fin.mu.Unlock()
+	if fin.lanes.enabled && !t.candidate {
 		t.candidate = true
-		m.lanes.candidates++
+		fin.lanes.candidates++
 	}
 }
 
-// dropCandidate says t will not join a set (any more); m.mu must be held.
-// The files waiting may then be all that will come.
-func (m *Manager) dropCandidate(t *transfer) {
+// ended says t stopped: it will not join a set any more.
+func (fin *finisher) ended(t *transfer) {
+	fin.mu.Lock()
+	defer fin.mu.Unlock()
+	fin.dropCandidate(t)
+}
+
+// dropCandidate says t will not join a set (any more); fin.mu must be
+// held. The files waiting may then be all that will come.
+func (fin *finisher) dropCandidate(t *transfer) {
 	if t.candidate {
 		t.candidate = false
-		m.lanes.candidates--
-		m.flushLanes(false)
+		fin.lanes.candidates--
+		fin.flushSet(false)
 	}
 }
 
-// joinLanes puts t's whole .part in the set, to be hashed with other
-// files; m.mu must be held, in the same hold as giveBackSlot, or another
-// file could see t's slot given back and t not yet in the set.
-func (m *Manager) joinLanes(t *transfer) *laneFile {
-	lf := &laneFile{ctx: t.ctx, part: t.part, size: t.size, freedSlot: t.slotFree, done: make(chan struct{})}
-	l := &m.lanes
+// joinSet puts t's whole .part in the set, to be hashed with other files;
+// fin.mu must be held (admit). While t is still a candidate, the set waits
+// for more.
+func (fin *finisher) joinSet(t *transfer, freedSlot bool) *laneFile {
+	lf := &laneFile{ctx: t.ctx, part: t.part, size: t.size, freedSlot: freedSlot, hashed: make(chan struct{})}
+	l := &fin.lanes
 	l.set = append(l.set, lf)
 	l.bytes += lf.size
 	if lf.freedSlot {
@@ -118,51 +131,47 @@ func (m *Manager) joinLanes(t *transfer) *laneFile {
 	if len(l.set) == 1 {
 		gen := l.gen
 		l.timer = time.AfterFunc(l.wait, func() {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			if m.lanes.gen == gen {
-				m.flushLanes(true)
+			fin.mu.Lock()
+			defer fin.mu.Unlock()
+			if fin.lanes.gen == gen {
+				fin.flushSet(true)
 			}
 		})
 	}
-	if t.candidate {
-		m.dropCandidate(t) // flushes when t was the last that could join
-	} else {
-		m.flushLanes(false)
-	}
+	fin.flushSet(false)
 	return lf
 }
 
-// laneSum waits for lf's set to hash it and returns its MD5. It returns
+// setSum waits for lf's set to hash it and returns its MD5. It returns
 // early only for ctx (the transfer's), and never while the set still
 // reads lf's .part.
-func (m *Manager) laneSum(ctx context.Context, lf *laneFile) ([]byte, error) {
+func (fin *finisher) setSum(ctx context.Context, lf *laneFile) ([]byte, error) {
 	select {
-	case <-lf.done:
+	case <-lf.hashed:
 		return lf.sum, lf.err
 	case <-ctx.Done():
 	}
-	m.quitLanes(lf) // hashing checks the context at every buffer
+	fin.quitSet(lf) // hashing checks the context at every buffer
 	return nil, context.Cause(ctx)
 }
 
-// quitLanes takes lf out of its set, or waits until the set is done with
+// quitSet takes lf out of its set, or waits until the set is done with
 // its .part, which the caller is about to close.
-func (m *Manager) quitLanes(lf *laneFile) {
-	m.mu.Lock()
+func (fin *finisher) quitSet(lf *laneFile) {
+	fin.mu.Lock()
 	if !lf.started {
-		m.leaveLanes(lf)
-		m.mu.Unlock()
+		fin.leaveSet(lf)
+		fin.mu.Unlock()
 		return
 	}
-	m.mu.Unlock()
-	<-lf.done
+	fin.mu.Unlock()
+	<-lf.hashed
 }
 
-// leaveLanes takes a file whose transfer stopped out of the set; m.mu
+// leaveSet takes a file whose transfer stopped out of the set; fin.mu
 // must be held.
-func (m *Manager) leaveLanes(lf *laneFile) {
-	l := &m.lanes
+func (fin *finisher) leaveSet(lf *laneFile) {
+	l := &fin.lanes
 	for i, x := range l.set {
 		if x == lf {
 			l.set = append(l.set[:i], l.set[i+1:]...)
@@ -174,14 +183,14 @@ func (m *Manager) leaveLanes(lf *laneFile) {
 		}
 	}
 	if len(l.set) == 0 {
-		m.resetLanes()
+		fin.resetSet()
 	}
 }
 
-// flushLanes starts hashing the set when it is full, when nothing may join
-// it any more, or when now says its time is up; m.mu must be held.
-func (m *Manager) flushLanes(now bool) {
-	l := &m.lanes
+// flushSet starts hashing the set when it is full, when nothing may join
+// it any more, or when now says its time is up; fin.mu must be held.
+func (fin *finisher) flushSet(now bool) {
+	l := &fin.lanes
 	if len(l.set) == 0 {
 		return
 	}
@@ -189,23 +198,23 @@ func (m *Manager) flushLanes(now bool) {
 		return
 	}
 	set := l.set
-	m.resetLanes()
+	fin.resetSet()
 	for _, lf := range set {
 		lf.started = true
 	}
 	if l.onHash != nil {
 		l.onHash(len(set))
 	}
-	m.wg.Add(1) // the set's transfers wait for their files; Close for the rest
+	fin.wg.Add(1) // the set's transfers wait for their files; Close for the rest
 	go func() {
-		defer m.wg.Done()
+		defer fin.wg.Done()
 		hashSet(set)
 	}()
 }
 
-// resetLanes empties the set and stops its timer; m.mu must be held.
-func (m *Manager) resetLanes() {
-	l := &m.lanes
+// resetSet empties the set and stops its timer; fin.mu must be held.
+func (fin *finisher) resetSet() {
+	l := &fin.lanes
 	if l.timer != nil {
 		l.timer.Stop()
 		l.timer = nil
@@ -234,7 +243,7 @@ func hashSet(set []*laneFile) {
 			if c, ok := h.(interface{ Close() }); ok {
 				c.Close()
 			}
-			close(lf.done)
+			close(lf.hashed)
 		}()
 	}
 	for range set {
@@ -246,25 +255,3 @@ func hashSet(set []*laneFile) {
 // a quarter of a connection's, as a set reads sixteen files at once and
 // md5-simd copies its input in blocks of 32 KiB anyway.
 var laneBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
-
-// readBackSum feeds h the first size bytes of r and returns the sum.
-func readBackSum(ctx context.Context, h hash.Hash, r io.ReaderAt, size int64) ([]byte, error) {
-	bp := laneBufPool.Get().(*[]byte)
-	defer laneBufPool.Put(bp)
-	for off := int64(0); off < size; {
-		if err := context.Cause(ctx); err != nil {
-			return nil, err
-		}
-		b := (*bp)[:min(int64(len(*bp)), size-off)]
-		n, err := r.ReadAt(b, off)
-		if n < len(b) {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, &diskError{fmt.Errorf("read back: %w", err)}
-		}
-		h.Write(b)
-		off += int64(n)
-	}
-	return h.Sum(nil), nil
-}

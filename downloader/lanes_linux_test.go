@@ -22,7 +22,7 @@ func BenchmarkHashSet(b *testing.B) {
 			for b.Loop() {
 				set := make([]*laneFile, n)
 				for i := range set {
-					set[i] = &laneFile{ctx: context.Background(), part: bytes.NewReader(data), size: int64(len(data)), done: make(chan struct{})}
+					set[i] = &laneFile{ctx: context.Background(), part: bytes.NewReader(data), size: int64(len(data)), hashed: make(chan struct{})}
 				}
 				hashSet(set)
 			}

@@ -30,11 +30,11 @@ func TestHashSetSumsEveryFileOfASet(t *testing.T) {
 			data := make([][]byte, n)
 			for i := range set {
 				data[i] = testenv.RandomData(int64(100+i), sizes[i%len(sizes)])
-				set[i] = &laneFile{ctx: context.Background(), part: bytes.NewReader(data[i]), size: int64(len(data[i])), done: make(chan struct{})}
+				set[i] = &laneFile{ctx: context.Background(), part: bytes.NewReader(data[i]), size: int64(len(data[i])), hashed: make(chan struct{})}
 			}
 			hashSet(set)
 			for i, lf := range set {
-				<-lf.done
+				<-lf.hashed
 				want := md5.Sum(data[i])
 				if lf.err != nil || !bytes.Equal(lf.sum, want[:]) {
 					t.Errorf("file %d of %d bytes: sum %x, err %v; want %x", i, len(data[i]), lf.sum, lf.err, want)
@@ -59,7 +59,7 @@ func TestHashSetStopsOnlyTheFileThatStopped(t *testing.T) {
 		{ctx: context.Background(), part: bytes.NewReader(data), size: int64(len(data))},
 	}
 	for _, lf := range set {
-		lf.done = make(chan struct{})
+		lf.hashed = make(chan struct{})
 	}
 	hashSet(set)
 	want := md5.Sum(data)
@@ -78,7 +78,7 @@ func TestHashSetStopsOnlyTheFileThatStopped(t *testing.T) {
 
 func TestLaneEligible(t *testing.T) {
 	t.Parallel()
-	m := &Manager{cfg: Config{MinPiece: 1 << 20}, lanes: lanes{enabled: true}}
+	fin := &finisher{minPiece: 1 << 20, lanes: lanes{enabled: true}}
 	const etag = `"0123456789abcdef0123456789abcdef"`
 	tests := []struct {
 		name    string
@@ -98,8 +98,8 @@ func TestLaneEligible(t *testing.T) {
 		{"a CPU without AVX2", FileSpec{}, etag, 8 << 20, false, false},
 	}
 	for _, tt := range tests {
-		m.lanes.enabled = tt.enabled
-		if got := m.laneEligible(digests(tt.spec, tt.etag, false), tt.size); got != tt.want {
+		fin.lanes.enabled = tt.enabled
+		if got := fin.hashesInSet(&transfer{}, digests(tt.spec, tt.etag, false), tt.size); got != tt.want {
 			t.Errorf("%s: eligible %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -110,7 +110,7 @@ func TestLaneEligible(t *testing.T) {
 func newLanesManager(t *testing.T, cfg Config, wait time.Duration) *Manager {
 	t.Helper()
 	m := newTestManager(t, cfg)
-	m.lanes.enabled, m.lanes.wait = true, wait
+	m.fin.lanes.enabled, m.fin.lanes.wait = true, wait
 	return m
 }
 
@@ -122,9 +122,9 @@ type setSizes struct {
 
 func recordSets(m *Manager) *setSizes {
 	s := &setSizes{}
-	m.mu.Lock()
-	m.lanes.onHash = func(n int) { s.mu.Lock(); s.sizes = append(s.sizes, n); s.mu.Unlock() }
-	m.mu.Unlock()
+	m.fin.mu.Lock()
+	m.fin.lanes.onHash = func(n int) { s.mu.Lock(); s.sizes = append(s.sizes, n); s.mu.Unlock() }
+	m.fin.mu.Unlock()
 	return s
 }
 
@@ -142,9 +142,9 @@ func (s *setSizes) String() string {
 
 // lanesIdle reports an empty set and no candidate left.
 func lanesIdle(m *Manager) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.lanes.set) == 0 && m.lanes.freed == 0 && m.lanes.candidates == 0 && m.lanes.timer == nil
+	m.fin.mu.Lock()
+	defer m.fin.mu.Unlock()
+	return len(m.fin.lanes.set) == 0 && m.fin.lanes.freed == 0 && m.fin.lanes.candidates == 0 && m.fin.lanes.timer == nil
 }
 
 // TestAnOrderIsVerifiedInSetsOfSixteen: the first sixteen files wait for
@@ -172,7 +172,7 @@ func TestAnOrderIsVerifiedInSetsOfSixteen(t *testing.T) {
 		t.Errorf("sets hashed %s, want %s", got, want)
 	}
 	if !lanesIdle(m) {
-		t.Errorf("lanes not idle after the job: %+v", m.lanes)
+		t.Errorf("lanes not idle after the job: %+v", &m.fin.lanes)
 	}
 }
 
@@ -257,7 +257,7 @@ func TestAFileWaitsForItsSetNoLongerThanTheWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent(t, sub, func(ev Event) bool {
-		return ev.Type == EventFileState && ev.File.Name == "a.zip" && ev.File.State.ended()
+		return ev.Type == EventFileState && ev.File.Name == "a.zip" && ev.File.State.final()
 	})
 	info, err := m.Job(j.ID)
 	if err != nil {
@@ -290,7 +290,7 @@ func TestPausingAFileWaitingForItsSetKeepsItsBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { m.mu.Lock(); defer m.mu.Unlock(); return len(m.lanes.set) == 1 })
+	waitFor(t, func() bool { m.fin.mu.Lock(); defer m.fin.mu.Unlock(); return len(m.fin.lanes.set) == 1 })
 	if err := m.PauseJob(j.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestPausingAFileWaitingForItsSetKeepsItsBytes(t *testing.T) {
 		t.Errorf("a.zip was fetched again (%d bytes) although its .part was whole", extra)
 	}
 	if !lanesIdle(m) {
-		t.Errorf("lanes not idle after the job: %+v", m.lanes)
+		t.Errorf("lanes not idle after the job: %+v", &m.fin.lanes)
 	}
 }
 
@@ -404,7 +404,7 @@ func TestAFileWaitingForItsSetIsSyncedAndRecordedWhole(t *testing.T) {
 	cfg.CheckpointInterval = time.Hour
 	m := newLanesManager(t, cfg, time.Hour)
 	var synced atomic.Bool
-	m.syncFile = func(f *os.File, _ int64) error {
+	m.fin.sync = func(f *os.File, _ int64) error {
 		err := f.Sync()
 		synced.Store(true)
 		return err
@@ -430,10 +430,10 @@ func TestAFileWaitingForItsSetIsSyncedAndRecordedWhole(t *testing.T) {
 	if !synced.Load() {
 		t.Error("a.zip's bytes were recorded before its .part was synced")
 	}
-	m.mu.Lock()
-	waiting := len(m.lanes.set)
-	m.mu.Unlock()
-	if waiting != 1 || rec.State.ended() {
+	m.fin.mu.Lock()
+	waiting := len(m.fin.lanes.set)
+	m.fin.mu.Unlock()
+	if waiting != 1 || rec.State.final() {
 		t.Errorf("a.zip recorded %s with %d file(s) waiting for a set; want it still waiting", rec.State, waiting)
 	}
 }
@@ -447,7 +447,7 @@ func TestAFileVerifiedInASetIsNotFetchedAgainAfterACrash(t *testing.T) {
 	srv := faultserver.New(t, data)
 	cfg := testConfig(t)
 	m := newHeldCommitsManager(t, cfg) // no checkpoint, trailing records held
-	m.lanes.enabled = true
+	m.fin.lanes.enabled = true
 	first := runJob(t, m, JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "a.zip"}, {URL: srv.URL(), Name: "b.zip"}}})
 	if first.State != JobCompleted {
 		t.Fatalf("job ended %s", first.State)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,45 +15,61 @@ import (
 // Manager owns every job: their records, their transfers and their events.
 // All methods are safe for concurrent use. Close it to stop transfers and
 // release the state database; a new Manager on the same StateDir resumes.
+//
+// Who owns what: the Manager's lock, mu, guards the jobs, their files'
+// records and states, and the download slots (schedule.go). A transfer
+// (transfer.go) owns its .part and what it learns of the object, under its
+// own locks, and reports to the Manager through owner; it never takes mu.
+// The finisher (finisher.go) owns finishing: the slots of files being
+// verified, the MD5 sets and the sync batches, under fin.mu.
+//
+// Locks are taken in this order, never the other way round:
+//
+//	file.saveMu → Manager.mu → finisher.mu   (a record is copied, then committed; the scheduler tells the finisher of a start)
+//	transfer.hashMu → transfer.mu → piece.mu (the hasher reads what is written)
+//
+// The store's, the hub's, hostGate's, etagTrust's and wakes' locks are
+// leaves: nothing is locked under them.
 type Manager struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *store
-	limiter *limiter
-	hub     *hub
+	env
+	store *store
+	hub   *hub
 	// place is the download folder new jobs go to; places are every
 	// folder a job was added under, by path (place.go). Guarded by mu.
 	place  *place
 	places map[string]*place
-	// syncFolder is syncDir, and syncFile syncs a finished .part of size
-	// bytes (newSyncFile); seams for tests.
+	// syncFolder is syncDir; a seam for tests.
 	syncFolder func(dir string) error
-	syncFile   func(f *os.File, size int64) error
 
 	ctx  context.Context // ends at Close
 	stop context.CancelFunc
-	wg   sync.WaitGroup // transfers and the progress loop
-
-	fetched atomic.Int64 // body bytes received, for tests and benchmarks
+	wg   sync.WaitGroup // transfers, sets being hashed and the progress loop
 
 	mu       sync.Mutex
 	settings Settings
 	jobs     []*job
 	byID     map[string]*job
-	hosts    map[string]chan struct{}
-	running  int // transfers holding one of the MaxActiveFiles slots
-	// finishing counts transfers that gave their slot back to verify, sync
-	// and rename; at most MaxActiveFiles do.
-	finishing int
-	// lanes gathers files to verify together (lanes.go).
-	lanes lanes
-	// etagHosts are hosts whose 32-hex ETags proved not to be MD5s (etag.go).
-	etagHosts map[string]bool
+	// running counts files holding one of the MaxActiveFiles download
+	// slots (file.slot).
+	running int
 	// resolve looks up redirect targets (redirect.go); a seam for tests.
 	resolve resolver
 	closed  bool
+}
+
+// env is what the Manager shares with its transfers: the configuration,
+// fixed at New, and parts that are each safe for concurrent use on their
+// own. None of it is guarded by the Manager's lock.
+type env struct {
+	cfg     Config
+	log     *slog.Logger
+	limiter *limiter
+	hosts   *hostGate
+	fin     *finisher
+	etags   *etagTrust
 	// wakes cuts the requests in flight when the computer wakes (wake.go).
-	wakes *wakes
+	wakes   *wakes
+	fetched atomic.Int64 // body bytes received, for tests and benchmarks
 }
 
 // job is a Manager's live job; guarded by Manager.mu unless said otherwise.
@@ -65,19 +80,18 @@ type job struct {
 	// count says how many files are in each state, so that a file's
 	// change of state derives the job's without a pass over all files;
 	// next is where schedule starts looking for a queued file (no file
-	// before it is queued). On 2,000 small files those two passes per
-	// change made finishing a file cost O(files).
+	// before it is queued).
 	count map[FileState]int
 	next  int
 	state JobState
 	gone  bool // removed; its transfers must not write records again
 	// progress bookkeeping, touched by the progress loop only
 	lastSent time.Time
-	// lastDone and speed: the job's smoothed speed, from its own byte
+	// lastWritten and speed: the job's smoothed speed, from its own byte
 	// count (progress.go), guarded by Manager.mu.
-	lastDone int64
-	speed    float64
-	measured bool // lastDone holds a count: the first tick only takes one
+	lastWritten int64
+	speed       float64
+	measured    bool // lastWritten holds a count: the first tick only takes one
 }
 
 // file is a Manager's live file; guarded by Manager.mu unless said otherwise.
@@ -85,15 +99,29 @@ type file struct {
 	job  *job
 	rec  fileRecord
 	xfer *transfer
-	// done counts bytes written to the .part, updated by the transfer.
-	done atomic.Int64
+	// slot says the file holds a download slot (schedule.go).
+	slot bool
+	// written counts bytes written to the .part, updated by the transfer.
+	written atomic.Int64
+	// link is rec.Spec.URL, for transfers to read without the lock.
+	link atomic.Pointer[string]
 	// saveMu orders writes of the record so a later snapshot lands later;
 	// savedDone says the last record written says completed (under saveMu).
 	saveMu    sync.Mutex
 	savedDone bool
 	// progress bookkeeping, touched by the progress loop only
-	lastDone, sentDone int64
-	speed              float64
+	lastWritten, sentWritten int64
+	speed                    float64
+}
+
+// url is the file's URL now: SetURL may replace it while it downloads.
+func (f *file) url() string { return *f.link.Load() }
+
+// setURL replaces the file's URL; m.mu must be held, unless the file is
+// not yet the Manager's.
+func (f *file) setURL(u string) {
+	f.rec.Spec.URL = u
+	f.link.Store(&u)
 }
 
 // New opens the state in cfg.StateDir and resumes every unfinished job.
@@ -108,17 +136,16 @@ func New(cfg Config) (*Manager, error) {
 	}
 	st.log = cfg.Logger
 	// A completed record trails its file by less than a checkpoint
-	// interval, the most a crash may cost (see finalize).
+	// interval, the most a crash may cost (see finisher.rename).
 	st.lazyDelay = min(st.lazyDelay, cfg.CheckpointInterval)
 	ctx, stop := context.WithCancel(context.Background())
 	m := &Manager{
-		cfg: cfg, log: cfg.Logger, store: st, hub: newHub(), syncFolder: syncDir,
-		syncFile: newSyncFile(),
-		limiter:  newLimiter(cfg.Settings.RateLimit),
-		ctx:      ctx, stop: stop, settings: cfg.Settings,
-		byID: map[string]*job{}, hosts: map[string]chan struct{}{},
-		lanes: newLanes(), wakes: newWakes(),
+		store: st, hub: newHub(), syncFolder: syncDir,
+		ctx: ctx, stop: stop, settings: cfg.Settings, byID: map[string]*job{},
 	}
+	m.cfg, m.log, m.limiter = cfg, cfg.Logger, newLimiter(cfg.Settings.RateLimit)
+	m.hosts, m.etags, m.wakes = newHostGate(cfg.MaxConnsPerHost), &etagTrust{}, newWakes()
+	m.fin = newFinisher(cfg.MinPiece, cfg.Settings.MaxActiveFiles, &m.wg)
 	if err := m.openPlaces(); err != nil {
 		m.closePlaces()
 		st.close()
@@ -157,8 +184,9 @@ func (m *Manager) restore() error {
 				p.names.keep([]string{fr.Rel})
 			}
 			f := &file{job: j, rec: fr}
-			f.done.Store(fr.Done.size())
-			f.lastDone, f.sentDone = f.done.Load(), f.done.Load()
+			f.setURL(fr.Spec.URL)
+			f.written.Store(fr.Done.size())
+			f.lastWritten, f.sentWritten = f.written.Load(), f.written.Load()
 			j.addFile(f)
 		}
 		j.state = j.derive()
@@ -244,10 +272,11 @@ func (m *Manager) newJob(p *place, spec JobSpec, rels []string) *job {
 		PageURL: spec.PageURL, Created: time.Now().UTC(),
 	}}
 	for i, fs := range spec.Files {
-		size := int64(-1)
-		j.addFile(&file{job: j, rec: fileRecord{
-			Index: i, Spec: fs, Path: within(p.dir, rels[i]), Rel: rels[i], State: FileQueued, Size: size,
-		}})
+		f := &file{job: j, rec: fileRecord{
+			Index: i, Spec: fs, Path: within(p.dir, rels[i]), Rel: rels[i], State: FileQueued, Size: -1,
+		}}
+		f.setURL(fs.URL)
+		j.addFile(f)
 	}
 	j.state = j.derive()
 	return j
@@ -285,8 +314,9 @@ func (m *Manager) Settings() Settings {
 	return m.settings
 }
 
-// SetSettings changes the settings; zero fields keep their value. New
-// connection counts apply to files that start from now on.
+// SetSettings changes the settings. Connections and MaxActiveFiles of 0
+// keep their value; a RateLimit of 0 means no limit. New connection counts
+// apply to files that start from now on.
 func (m *Manager) SetSettings(s Settings) (Settings, error) {
 	if s.Connections < 0 || s.Connections > 64 || s.MaxActiveFiles < 0 || s.MaxActiveFiles > 100 || s.RateLimit < 0 {
 		return Settings{}, invalidf("connections must be 1-64, files at once 1-100 and the speed limit not negative")
@@ -298,6 +328,7 @@ func (m *Manager) SetSettings(s Settings) (Settings, error) {
 	}
 	if s.MaxActiveFiles > 0 {
 		m.settings.MaxActiveFiles = s.MaxActiveFiles
+		m.fin.limit.Store(int64(s.MaxActiveFiles))
 	}
 	if s.RateLimit >= 0 {
 		m.settings.RateLimit = s.RateLimit
@@ -324,7 +355,7 @@ func (m *Manager) info(j *job) JobInfo {
 func (f *file) info() FileInfo {
 	fi := FileInfo{
 		Index: f.rec.Index, Name: f.rec.Spec.Name, Path: f.rec.Path,
-		State: f.rec.State, Size: f.size(), Done: f.done.Load(),
+		State: f.rec.State, Size: f.size(), Done: f.written.Load(),
 		Speed: int64(f.speed), Error: f.rec.Err,
 	}
 	if f.rec.State == FileCompleted {
@@ -347,15 +378,21 @@ func (f *file) size() int64 {
 
 // saveFile commits the file's current record. Records of removed jobs are
 // not written again.
-func (m *Manager) saveFile(f *file) { m.saveFileAs(f, "", false) }
+func (m *Manager) saveFile(f *file) { m.save(f, nil, "", false) }
 
-// saveFileAs commits the file's current record, with its state replaced
-// by state unless that is "". It never changes the live record. With
-// later, it returns before the commit (store.putFileLater).
-func (m *Manager) saveFileAs(f *file, state FileState, later bool) {
+// save commits the file's record, with what its transfer knows (k, if
+// any) put into it first and its state replaced by state unless that is
+// "" (the live state stays). With later, it returns before the commit
+// (store.putFileLater). It is the transfer's owner.save.
+func (m *Manager) save(f *file, k *known, state FileState, later bool) {
 	f.saveMu.Lock()
 	defer f.saveMu.Unlock()
 	m.mu.Lock()
+	if k != nil {
+		r := &f.rec
+		r.Size, r.ETag, r.ETagNotMD5, r.Ranged, r.Done = k.size, k.etag, k.etagNotMD5, k.ranged, k.landed
+		r.Path, r.Rel, r.PartID, r.Verified = k.path, k.rel, k.partID, k.verified
+	}
 	rec, id, gone := f.rec, f.job.rec.ID, f.job.gone
 	rec.Done = append(spans(nil), rec.Done...)
 	m.mu.Unlock()
@@ -370,7 +407,7 @@ func (m *Manager) saveFileAs(f *file, state FileState, later bool) {
 		put = m.store.putFileLater
 	}
 	if err := put(id, rec); err != nil {
-		m.log.Error("save file state", "job", id, "file", rec.Index, "err", err)
+		m.log.Error("save file state", "job", id, "index", rec.Index, "err", err)
 		return
 	}
 	f.savedDone = rec.State == FileCompleted && rec.Err == nil

@@ -474,7 +474,7 @@ func TestAFileThatIsFinishingLetsTheNextOneStart(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Settings.MaxActiveFiles = 1
 	m := newTestManager(t, cfg)
-	m.lanes.enabled = false
+	m.fin.lanes.enabled = false
 	syncing, release := holdSyncs(t, m, 3)
 	sub := m.Subscribe()
 	defer sub.Close()

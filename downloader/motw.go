@@ -19,7 +19,7 @@ import (
 func (t *transfer) markOfTheWeb() {
 	origin := t.f.job.rec.Origin // set when the job was made, never changed
 	if err := markFile(t.place().root, native(t.rel), origin, t.url()); err != nil {
-		t.m.log.Warn("could not mark the file as downloaded from the internet", "file", t.path, "err", err)
+		t.log.Warn("could not mark the file as downloaded from the internet", "path", t.path, "err", err)
 	}
 }
 

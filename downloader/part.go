@@ -26,8 +26,8 @@ func (t *transfer) openPart() error {
 		if t.renamed() {
 			return errRenamed
 		}
-		if len(t.done) > 0 {
-			t.m.log.Warn("partial file missing or replaced, starting the file over", "file", t.path+partSuffix)
+		if len(t.landed) > 0 {
+			t.log.Warn("partial file missing or replaced, starting the file over", "path", t.path+partSuffix)
 			t.forget()
 		}
 		var err error
@@ -48,7 +48,7 @@ func (t *transfer) openPart() error {
 // opened (no link). A .part shorter than the bytes claimed is kept, and
 // the claim forgotten.
 func (t *transfer) reopenPart(partRel string) *os.File {
-	if len(t.done) == 0 && t.partID == nil {
+	if len(t.landed) == 0 && t.partID == nil {
 		return nil
 	}
 	before, err := t.place().root.Lstat(partRel)
@@ -68,8 +68,8 @@ func (t *transfer) reopenPart(partRel string) *os.File {
 		f.Close()
 		return nil
 	}
-	if len(t.done) > 0 && st.Size() < t.size {
-		t.m.log.Warn("partial file short, starting the file over", "file", t.path+partSuffix)
+	if len(t.landed) > 0 && st.Size() < t.size {
+		t.log.Warn("partial file short, starting the file over", "path", t.path+partSuffix)
 		t.forget()
 	}
 	return f
@@ -86,7 +86,7 @@ func (t *transfer) createPart(partRel string) (*os.File, error) {
 	}
 	f, err := create()
 	if errors.Is(err, fs.ErrExist) {
-		t.m.log.Warn("removing what was left at the partial file's name", "file", t.path+partSuffix)
+		t.log.Warn("removing what was left at the partial file's name", "path", t.path+partSuffix)
 		t.place().root.Remove(partRel)
 		f, err = create()
 	}

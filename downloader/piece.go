@@ -123,7 +123,7 @@ func (t *transfer) take() *piece {
 	if victim == nil {
 		return nil
 	}
-	p := victim.split(t.m.cfg.MinPiece)
+	p := victim.split(t.cfg.MinPiece)
 	if p != nil {
 		t.inflight = append(t.inflight, p)
 	}
@@ -142,7 +142,7 @@ func (t *transfer) release(p *piece) {
 		}
 	}
 	w := p.written()
-	t.done = t.done.add(w)
+	t.landed = t.landed.add(w)
 	if end := p.endNow(); end > w.End {
 		t.queue = append([]span{{w.End, end}}, t.queue...)
 	}

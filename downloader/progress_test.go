@@ -26,7 +26,7 @@ func TestJobSpeedCountsFilesThatFinishBetweenTicks(t *testing.T) {
 	for range 40 { // 10 s
 		for range int(rate * tick.Seconds() / fileSize) {
 			f := j.files[next]
-			f.done.Store(fileSize)
+			f.written.Store(fileSize)
 			f.rec.State = FileCompleted
 			next++
 		}

@@ -88,7 +88,7 @@ func (m *Manager) restorePath(p *place, folder string, fr *fileRecord) bool {
 	return true
 }
 
-// renamePending reports a record finalize stored as completed whose
+// renamePending reports a record the finisher stored as completed whose
 // rename did not happen (the process died in between): the verified
 // .part is there and the final file is not. Queued again, the transfer
 // finds every byte present, verifies the .part once more and renames it.
@@ -140,7 +140,7 @@ func (p *place) sameContent(a, b string) bool {
 // nothing written.
 func (m *Manager) restoreFile(p *place, folder string, fr *fileRecord) {
 	if !m.restorePath(p, folder, fr) {
-		m.log.Warn("a stored file names a path outside its job's folder; not resuming it", "file", fr.Index)
+		m.log.Warn("a stored file names a path outside its job's folder; not resuming it", "index", fr.Index)
 		fr.State, fr.Err, fr.Done, fr.PartID = FileFailed, errDamagedRecord, nil, nil
 		return
 	}

@@ -4,10 +4,18 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"sync"
 )
 
+// Download slots: a file holds one of MaxActiveFiles slots from the moment
+// its transfer starts until its bytes are all on disk and the finisher
+// takes it with room to spare (finisher.admit), or until the transfer
+// ends. schedule hands free slots to queued files, oldest job first. A file
+// fetched once more after a checksum mismatch (transfer.run) does so
+// outside the slots: that is rare, and the per-host cap (hostGate) holds.
+
 // schedule starts queued files, oldest job first, while fewer than
-// MaxActiveFiles transfer; m.mu must be held.
+// MaxActiveFiles hold a slot; m.mu must be held.
 func (m *Manager) schedule() {
 	if m.closed {
 		return
@@ -27,8 +35,8 @@ func (m *Manager) schedule() {
 	}
 }
 
-// start runs a transfer for f; m.mu must be held. The goroutine it starts
-// ends in finish, and Close waits for it.
+// start runs a transfer for f in a slot of its own; m.mu must be held. The
+// goroutine it starts ends in finish, and Close waits for it.
 func (m *Manager) start(f *file) {
 	conns := f.job.rec.Connections
 	if conns == 0 {
@@ -37,10 +45,10 @@ func (m *Manager) start(f *file) {
 	if f.job.rec.Sequential {
 		conns = 1
 	}
-	t := newTransfer(m, f, conns)
-	f.xfer = t
-	m.addCandidate(t)
+	t := newTransfer(m.ctx, &m.env, m, f, &f.rec, conns)
+	f.xfer, f.slot = t, true
 	m.running++
+	m.fin.expect(t)
 	m.setState(f, FileDownloading, nil)
 	m.wg.Add(1)
 	go func() {
@@ -49,21 +57,19 @@ func (m *Manager) start(f *file) {
 	}()
 }
 
-// giveBackSlot lets the next queued file start while t verifies, syncs
-// and renames a file that is all on disk: for small files those steps are
-// mostly waits for the disk, and a slot held through them leaves the
-// network idle. While MaxActiveFiles files already finish this way, t
-// keeps its slot, so they cannot pile up behind a slow disk. m.mu must
-// be held. Files waiting for a set to hash in (lanes.go) do not count:
-// they wait for other downloads, not for the disk.
-func (m *Manager) giveBackSlot(t *transfer) {
-	if t.slotFree || m.finishing-m.lanes.freed >= m.settings.MaxActiveFiles {
-		return
+// verifying is the transfers' owner.verifying: f's bytes are all on disk,
+// and with freeSlot its slot goes to the next queued file while it is
+// verified, synced and renamed, which for small files is mostly waiting
+// for the disk.
+func (m *Manager) verifying(f *file, freeSlot bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.setState(f, FileVerifying, nil)
+	if freeSlot && f.slot {
+		f.slot = false
+		m.running--
+		m.schedule()
 	}
-	t.slotFree = true
-	m.running--
-	m.finishing++
-	m.schedule()
 }
 
 // finish records how a transfer ended and starts the next files. A transfer
@@ -71,18 +77,17 @@ func (m *Manager) giveBackSlot(t *transfer) {
 // the command set; anything else becomes the file's new state.
 func (m *Manager) finish(f *file, t *transfer, err error) {
 	cause := context.Cause(t.ctx)
+	m.fin.ended(t)
 	m.mu.Lock()
 	f.xfer = nil
-	m.dropCandidate(t)
-	if t.slotFree {
-		m.finishing--
-	} else {
+	if f.slot {
+		f.slot = false
 		m.running--
 	}
 	switch {
 	case err == nil:
 		m.setState(f, FileCompleted, nil)
-		m.log.Info("file completed", "job", f.job.rec.ID, "file", f.rec.Path, "bytes", f.rec.Size)
+		m.log.Info("file completed", "job", f.job.rec.ID, "path", f.rec.Path, "bytes", f.rec.Size)
 	case errors.Is(cause, errCanceled):
 		m.discardPart(f)
 	case errors.Is(cause, errPaused), errors.Is(cause, errRemoved), errors.Is(cause, errShutdown):
@@ -93,44 +98,54 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 			state = FileURLExpired
 		}
 		m.setState(f, state, fe)
-		m.log.Warn("file stopped", "job", f.job.rec.ID, "file", f.rec.Path, "code", fe.Code, "err", err)
+		m.log.Warn("file stopped", "job", f.job.rec.ID, "path", f.rec.Path, "code", fe.Code, "err", err)
 	}
-	close(t.ended)
+	close(t.exited)
 	m.schedule()
 	m.mu.Unlock()
 	// A file that completed while Close ran is saved too: its .part is
 	// already renamed, and a record left at "downloading" would fetch it
-	// again under a new name.
-	// finalize already stored a completed file as completed: one commit
-	// per finished file, not two.
+	// again under a new name. The finisher already stored a completed
+	// file as completed: one commit per finished file, not two.
 	if (err == nil && !f.savedCompleted()) || (err != nil && !errors.Is(cause, errShutdown)) {
 		m.saveFile(f)
 	}
 }
 
-// hostSlot returns the semaphore that caps connections to u's host.
-func (m *Manager) hostSlot(rawURL string) chan struct{} {
-	host := rawURL
-	if u, err := url.Parse(rawURL); err == nil {
-		host = u.Host
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ch, ok := m.hosts[host]
-	if !ok {
-		ch = make(chan struct{}, m.cfg.MaxConnsPerHost)
-		m.hosts[host] = ch
-	}
-	return ch
+// hostGate caps the connections to each host over all files.
+type hostGate struct {
+	perHost int
+	mu      sync.Mutex // guards slots
+	slots   map[string]chan struct{}
+}
+
+func newHostGate(perHost int) *hostGate {
+	return &hostGate{perHost: perHost, slots: map[string]chan struct{}{}}
 }
 
 // acquire takes a connection slot for the URL's host, or fails with ctx.
-func (m *Manager) acquire(ctx context.Context, rawURL string) (release func(), err error) {
-	ch := m.hostSlot(rawURL)
+func (g *hostGate) acquire(ctx context.Context, rawURL string) (release func(), err error) {
+	ch := g.slot(rawURL)
 	select {
 	case ch <- struct{}{}:
 		return func() { <-ch }, nil
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}
+}
+
+// slot returns the semaphore of u's host.
+func (g *hostGate) slot(rawURL string) chan struct{} {
+	host := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		host = u.Host
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ch, ok := g.slots[host]
+	if !ok {
+		ch = make(chan struct{}, g.perHost)
+		g.slots[host] = ch
+	}
+	return ch
 }

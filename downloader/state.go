@@ -88,7 +88,7 @@ func (j *job) progress() Progress {
 		} else {
 			p.Total += size
 		}
-		p.Done += f.done.Load()
+		p.Done += f.written.Load()
 	}
 	p.Speed = int64(j.speed) // the job's own, see job.updateSpeed
 	if p.Total >= 0 && p.Speed > 0 {

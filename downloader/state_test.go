@@ -11,7 +11,8 @@ var fileStates = []FileState{FileQueued, FileDownloading, FileVerifying, FilePau
 // newStateManager returns a Manager with one job of n queued files and
 // no transfers: enough for setState.
 func newStateManager(n int) (*Manager, *job) {
-	m := &Manager{hub: newHub(), log: slog.New(slog.DiscardHandler), byID: map[string]*job{}}
+	m := &Manager{hub: newHub(), byID: map[string]*job{}}
+	m.log = slog.New(slog.DiscardHandler)
 	j := &job{rec: jobRecord{ID: "job"}}
 	for i := range n {
 		j.addFile(&file{job: j, rec: fileRecord{Index: i, State: FileQueued, Size: 1 << 20}})

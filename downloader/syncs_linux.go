@@ -9,26 +9,20 @@ import (
 
 // Each finished file is synced before its rename. An fsync writes the
 // file's data, then its inode, then flushes the disk's cache, waiting on
-// each; on small files those waits are most of the cost left: 180 µs of
-// CPU per 64 KiB file here, three times what creating, writing and
-// renaming it costs.
+// each; on small files those waits cost more than creating, writing and
+// renaming the file.
 //
 // So files that reach their sync together are synced as a batch: first
 // every file's data write is started (sync_file_range), then each file is
-// fsynced, by its own goroutine as before, finding its data already on
-// its way; the disk gets the batch's data in one run rather than one
-// trip per file. 2,000 × 64 KiB files in batches of 4, CPU seconds,
-// process / machine: on ext4 without a journal (this VM) one by one
-// 0.48 / 0.60, batched 0.30 / 0.44, not synced at all 0.12 / 0.14; on
-// ext4 with a journal one by one 0.43 / 1.40, four at once (as files
-// finishing together did) 0.52 / 1.02, batched 0.31 / 0.76.
+// fsynced, by its own goroutine, finding its data already on its way; the
+// disk gets the batch's data in one run rather than one trip per file.
 //
 // A batch is the files that came while the batch before it synced (group
 // commit): no file waits for a timer or for files that are not there, and
 // a file that finds nothing syncing is synced at once. Each file is still
 // fsynced on its own, so an error is its own, and a batch never waits for
 // another program's writes, as syncfs would. Only Linux has
-// sync_file_range; elsewhere files sync one by one as before.
+// sync_file_range; elsewhere files sync one by one.
 //
 // Only files of up to syncBatchMaxFile are batched. A larger file's sync
 // is mostly its data's write, which a batch does not make cheaper, and
@@ -37,10 +31,8 @@ func newSyncFile() func(f *os.File, size int64) error {
 	return newSyncQueue().syncFile
 }
 
-// syncBatchMaxFile is the largest file synced in a batch. At 64 KiB the
-// sync's fixed cost is three times the file's other costs; at 8 MiB, a
-// file the SIMD sets hash, batching measured no better within this VM's
-// noise.
+// syncBatchMaxFile is the largest file synced in a batch: above it the
+// sync's fixed cost is small next to the data's write.
 const syncBatchMaxFile = 1 << 20
 
 // syncQueue holds the files that wait for the batch syncing to end.

@@ -9,26 +9,33 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // maxRestarts bounds how often one transfer starts a file over because the
 // object changed under it or the server stopped honouring ranges.
 const maxRestarts = 3
 
-// transfer downloads one file: it owns the .part file while it runs.
+// transfer downloads one file: it owns the .part file while it runs. It
+// holds no lock of the Manager's and writes none of its state: it reads
+// the shared parts through env and reports through owner. Its own state is
+// guarded by t.mu (the plan: queue, inflight, landed and what is known of
+// the object once the probe has spoken) and hashMu (the digests, digest.go).
 type transfer struct {
-	m      *Manager
+	*env
+	owner  owner
 	f      *file
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	ended  chan struct{} // closed by Manager.finish
+	exited chan struct{} // closed by Manager.finish once the transfer has stopped
 	conns  int
-	// slotFree says the transfer gave its MaxActiveFiles slot back to
-	// finish its file (Manager.giveBackSlot); guarded by Manager.mu.
-	slotFree bool
 	// candidate says the transfer may still join a set of files hashed
-	// together (lanes.go); guarded by Manager.mu.
+	// together (lanes.go); guarded by finisher.mu.
 	candidate bool
+	// spec is the file's spec when it started; its URL may be replaced
+	// since, so requests read f.url.
+	spec FileSpec
 
 	// What the transfer knows of the object; written by the probe (worker 0
 	// before probed closes) and by resets (no worker runs), read after.
@@ -52,7 +59,7 @@ type transfer struct {
 
 	// Digests are fed in order while bytes arrive at the hash frontier;
 	// what arrived beyond it is read back between pieces (catchUp), and
-	// verify reads back only what is left at the end.
+	// verify reads back only what is left at the end (digest.go).
 	digests []digest
 	// lane is the MD5 the file must have when it is hashed with other
 	// files once on disk (lanes.go) instead of as it arrives; nil for a
@@ -73,14 +80,41 @@ type transfer struct {
 	mu       sync.Mutex
 	queue    []span   // planned, not yet taken, in file order
 	inflight []*piece // being fetched
-	done     spans    // fetched and written
+	landed   spans    // fetched and written by pieces that ended
 }
 
-func newTransfer(m *Manager, f *file, conns int) *transfer {
-	ctx, cancel := context.WithCancelCause(m.ctx)
+// owner is what a transfer tells the Manager that runs it. Each method
+// takes the Manager's lock itself, so a transfer never holds it.
+type owner interface {
+	// save puts what the transfer knows into the file's record and
+	// commits it, with the state replaced by state unless that is "";
+	// with later it returns before the commit (store.putFileLater).
+	save(f *file, k *known, state FileState, later bool)
+	// verifying says every byte is on disk and the file is being
+	// finished; with freeSlot its download slot goes to the next file.
+	verifying(f *file, freeSlot bool)
+}
+
+// known is what a transfer has learned of its file, for its record.
+type known struct {
+	size               int64
+	etag               string
+	etagNotMD5, ranged bool
+	landed             spans
+	path, rel          string
+	partID             *fileID
+	verified           string
+}
+
+// newTransfer makes a transfer of f from what its record says now; the
+// caller holds the lock that guards rec.
+func newTransfer(ctx context.Context, e *env, o owner, f *file, rec *fileRecord, conns int) *transfer {
+	ctx, cancel := context.WithCancelCause(ctx)
 	return &transfer{
-		m: m, f: f, ctx: ctx, cancel: cancel, conns: max(1, conns),
-		ended: make(chan struct{}),
+		env: e, owner: o, f: f, ctx: ctx, cancel: cancel, conns: max(1, conns),
+		exited: make(chan struct{}), spec: rec.Spec,
+		size: rec.Size, etag: rec.ETag, etagNotMD5: rec.ETagNotMD5, ranged: rec.Ranged,
+		path: rec.Path, rel: rec.Rel, partID: rec.PartID, landed: append(spans(nil), rec.Done...),
 	}
 }
 
@@ -95,18 +129,18 @@ func (t *transfer) run() error {
 		case err == nil || t.ctx.Err() != nil:
 			return err
 		case errors.Is(err, errNoRanges) && restarts < maxRestarts:
-			t.m.log.Info("server ignores ranges, using one stream", "file", t.path)
+			t.log.Info("server ignores ranges, using one stream", "path", t.path)
 		case errors.Is(err, errObjectChanged) && restarts < maxRestarts:
-			t.m.log.Warn("object changed, starting over", "file", t.path)
+			t.log.Warn("object changed, starting over", "path", t.path)
 		case errors.Is(err, errETagMismatch):
-			t.m.log.Info("file does not match its ETag, fetching it once more to see whether the ETag is an MD5", "file", t.path)
+			t.log.Info("file does not match its ETag, fetching it once more to see whether the ETag is an MD5", "path", t.path)
 			continue
 		case errors.Is(err, errChecksumMismatch):
 			// verify deleted the bytes: the next attempt fetches anew.
 			// One copy that does not match could have been damaged on the
 			// way; two say the portal's checksum and the server disagree.
 			t.refetched = true
-			t.m.log.Warn("file does not match the portal's checksum, fetching it once more", "file", t.path)
+			t.log.Warn("file does not match the portal's checksum, fetching it once more", "path", t.path)
 			continue
 		default:
 			return err
@@ -117,7 +151,8 @@ func (t *transfer) run() error {
 	}
 }
 
-// attempt runs one pass: probe if needed, fetch what is missing, finalise.
+// attempt runs one pass: probe if needed, fetch what is missing, and hand
+// the file to the finisher.
 func (t *transfer) attempt() error {
 	if err := t.open(); err != nil {
 		if errors.Is(err, errRenamed) {
@@ -129,9 +164,9 @@ func (t *transfer) attempt() error {
 		t.checkpoint()
 		return err
 	}
-	// No checkpoint here: finalize syncs the file anyway, and the record
-	// that claims it is written once, with the state completed.
-	err := t.finalize()
+	// No checkpoint here: the finisher syncs the file anyway, and the
+	// record that claims it is written once, with the state completed.
+	err := t.fin.finish(t)
 	if err != nil && t.ctx.Err() != nil {
 		// Paused or stopped while verifying, or while waiting for a set
 		// to be hashed in (lanes.go): every byte is on disk, and the last
@@ -141,15 +176,9 @@ func (t *transfer) attempt() error {
 	return err
 }
 
-// open loads what the record knows and opens the .part file. Bytes the
-// record claims but the .part lacks (deleted, truncated) are forgotten.
+// open opens the .part file, unless an earlier pass left it open. Bytes
+// the record claims but the .part lacks (deleted, truncated) are forgotten.
 func (t *transfer) open() error {
-	t.m.mu.Lock()
-	r := t.f.rec
-	t.size, t.etag, t.etagNotMD5, t.ranged, t.path = r.Size, r.ETag, r.ETagNotMD5, r.Ranged, r.Path
-	t.rel, t.partID = r.Rel, r.PartID
-	t.done = append(spans(nil), r.Done...)
-	t.m.mu.Unlock()
 	if t.part != nil {
 		return nil
 	}
@@ -160,9 +189,9 @@ func (t *transfer) open() error {
 var errRenamed = errors.New("already renamed")
 
 // renamed reports a file whose record claims every byte and whose .part
-// is gone because finalize renamed it: the final file is there, in full.
+// is gone because the finisher renamed it: the final file is there, in full.
 func (t *transfer) renamed() bool {
-	if t.size < 0 || t.done.size() != t.size {
+	if t.size < 0 || t.landed.size() != t.size {
 		return false
 	}
 	st, err := t.place().root.Lstat(native(t.rel))
@@ -172,10 +201,10 @@ func (t *transfer) renamed() bool {
 // forget drops everything known of the object, so the next pass probes it
 // afresh and writes from byte zero.
 func (t *transfer) forget() {
-	t.size, t.etag, t.etagNotMD5, t.ranged, t.done = -1, "", false, false, nil
+	t.size, t.etag, t.etagNotMD5, t.ranged, t.landed = -1, "", false, false, nil
 	t.digests, t.lane, t.verified = nil, nil, ""
 	t.hashed.Store(0)
-	t.f.done.Store(0)
+	t.f.written.Store(0)
 }
 
 // restart empties the .part and commits that before any new byte is
@@ -189,87 +218,92 @@ func (t *transfer) restart(oneStream bool) error {
 	return t.commit(nil)
 }
 
-// fetchAll fetches every missing byte. Worker 0 probes first when the size
-// is unknown; the others start once the size is.
+// fetchAll fetches every missing byte: it probes the object when its size
+// is unknown, then fetches the rest. Workers, checkpoints and the hasher
+// run in one group: the first error stops them all.
 func (t *transfer) fetchAll() error {
-	ctx, stop := context.WithCancelCause(t.ctx)
-	defer stop(nil)
 	t.queue, t.inflight = nil, nil // what a failed pass planned is stale
 	t.probed, t.planned = make(chan struct{}), make(chan struct{})
 	t.kick = make(chan struct{}, 1)
 	t.probeOnce = sync.Once{}
-	var first *piece
-	switch {
-	case t.oneStream || (t.size >= 0 && !t.ranged): // one stream from zero
-		t.forget()
-		t.oneStream = true
-		first = t.addPiece(span{0, -1})
-	case t.size < 0: // probe with the first piece
-		first = t.addPiece(span{0, t.m.cfg.MinPiece})
-	default:
-		t.startDigests()
-		t.markProbed()
-	}
+	first := t.firstPiece()
 	probing := first != nil && first.end >= 0 // read before the worker moves it
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
-	fail := func(err error) {
-		once.Do(func() { firstErr = err; stop(err) })
+
+	g, ctx := errgroup.WithContext(t.ctx)
+	aidCtx, endAids := context.WithCancel(ctx) // the aids end with the workers
+	defer endAids()
+	var workers sync.WaitGroup
+	work := func(p *piece) {
+		workers.Add(1)
+		g.Go(func() error { defer workers.Done(); return t.worker(ctx, p) })
 	}
-	wg.Go(func() {
-		if err := t.worker(ctx, first); err != nil {
-			fail(err)
-		}
-	})
+	aid := func() {
+		g.Go(func() error { return t.checkpoints(aidCtx) })
+		g.Go(func() error { return t.hasher(aidCtx) })
+	}
 	// Checkpoints and the hasher run for a file of more than one piece. A
 	// file the probe fetches whole is one piece written in order (hashed
-	// as it lands) and synced by finalize; a crash loses that piece, as it
-	// loses any piece in flight. That is two goroutines (checkpoints, the
-	// hasher) and a ticker fewer a small file.
-	cpDone, hashDone := ended, ended
-	helpers := func() {
-		cpDone = t.startCheckpoints(ctx, fail)
-		hashDone = t.startHasher(ctx, fail)
-	}
+	// as it lands) and synced by the finisher; a crash loses that piece,
+	// as it loses any piece in flight.
+	work(first)
 	if !probing {
-		helpers()
+		aid()
 	}
 	select {
 	case <-t.probed:
-		err := t.prepare()
-		close(t.planned)
-		if err != nil {
-			fail(err)
-			break
-		}
-		if probing {
-			if t.onePiece() {
-				break
-			}
-			helpers()
-		}
-		for range t.extraWorkers(first != nil) {
-			wg.Go(func() {
-				if err := t.worker(ctx, nil); err != nil {
-					fail(err)
-				}
-			})
+		if err := t.fetchRest(first != nil, probing, work, aid); err != nil {
+			g.Go(func() error { return err })
 		}
 	case <-ctx.Done():
 	}
-	wg.Wait()
-	stop(nil)
-	<-cpDone
-	<-hashDone
-	if firstErr != nil {
-		return firstErr
+	workers.Wait()
+	endAids()
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := context.Cause(t.ctx); err != nil {
 		return err
 	}
 	if t.missing() {
 		return fmt.Errorf("%w: the transfer ended with bytes missing", errBadResponse)
+	}
+	return nil
+}
+
+// firstPiece is the piece worker 0 starts with: the whole object in one
+// stream, the probe's first piece when the size is unknown, or none when
+// the object is known (the pass starts from the plan).
+func (t *transfer) firstPiece() *piece {
+	switch {
+	case t.oneStream || (t.size >= 0 && !t.ranged): // one stream from zero
+		t.forget()
+		t.oneStream = true
+		return t.addPiece(span{0, -1})
+	case t.size < 0: // probe with the first piece
+		return t.addPiece(span{0, t.cfg.MinPiece})
+	}
+	t.startDigests()
+	t.markProbed()
+	return nil
+}
+
+// fetchRest plans what the probe left once the object is known, and starts
+// the workers (work) and, for a probed file of more than one piece, the
+// aids (aid) that fetch it. haveFirst says worker 0 is already running.
+func (t *transfer) fetchRest(haveFirst, probing bool, work func(*piece), aid func()) error {
+	err := t.prepare()
+	close(t.planned)
+	if err != nil {
+		return err
+	}
+	if probing {
+		if t.onePiece() {
+			return nil
+		}
+		aid()
+	}
+	for range t.extraWorkers(haveFirst) {
+		work(nil)
 	}
 	return nil
 }
@@ -286,7 +320,7 @@ func (t *transfer) prepare() error {
 	// A file the first piece covers is written once, in order: reserving
 	// its space first would cost a syscall and an extent conversion for
 	// nothing, and a full disk still shows on the write.
-	if size > t.m.cfg.MinPiece {
+	if size > t.cfg.MinPiece {
 		if err := preallocate(t.part, size); err != nil {
 			return &diskError{fmt.Errorf("reserve %d bytes: %w", size, err)}
 		}
@@ -296,17 +330,17 @@ func (t *transfer) prepare() error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	covered := t.done
+	covered := t.landed
 	for _, p := range t.inflight {
 		covered = covered.add(span{p.start, p.endNow()})
 	}
-	t.queue = plan(covered.gaps(t.size), t.conns, t.m.cfg.MinPiece, t.m.cfg.MaxPiece)
+	t.queue = plan(covered.gaps(t.size), t.conns, t.cfg.MinPiece, t.cfg.MaxPiece)
 	return nil
 }
 
 // checkSize compares the server's size with the one the caller gave.
 func (t *transfer) checkSize(size int64) error {
-	want := t.f.rec.Spec.Size
+	want := t.spec.Size
 	if want > 0 && size >= 0 && want != size {
 		return &FileError{CodeSize, fmt.Sprintf("The server's file is %d bytes but the portal said %d. Ask the portal's support about the order.", size, want)}
 	}
@@ -327,14 +361,11 @@ func (t *transfer) extraWorkers(haveFirst bool) int {
 	return min(n, len(t.queue)+len(t.inflight))
 }
 
-// ended is a closed channel: the done of a helper never started.
-var ended = func() <-chan struct{} { c := make(chan struct{}); close(c); return c }()
-
 // onePiece reports an object the probe's piece covers whole.
 func (t *transfer) onePiece() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.size >= 0 && t.size <= t.m.cfg.MinPiece
+	return t.size >= 0 && t.size <= t.cfg.MinPiece
 }
 
 func (t *transfer) markProbed() {
@@ -345,7 +376,7 @@ func (t *transfer) markProbed() {
 func (t *transfer) missing() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.size < 0 || t.done.size() != t.size
+	return t.size < 0 || t.landed.size() != t.size
 }
 
 // worker fetches first (if any), then pieces from the queue, then halves
@@ -372,10 +403,10 @@ func (t *transfer) worker(ctx context.Context, p *piece) error {
 	}
 }
 
-// startHasher runs catchUp whenever a piece ends, so the digests follow
-// the download on a goroutine of their own and no connection waits for them.
-func (t *transfer) startHasher(ctx context.Context, fail func(error)) <-chan struct{} {
-	return repeat(ctx, t.kick, func() error { return t.catchUp(ctx) }, fail, nil)
+// hasher runs catchUp whenever a piece ends, so the digests follow the
+// download on a goroutine of their own and no connection waits for them.
+func (t *transfer) hasher(ctx context.Context) error {
+	return repeat(ctx, t.kick, func() error { return t.catchUp(ctx) })
 }
 
 func (t *transfer) kickHasher() {
@@ -385,37 +416,29 @@ func (t *transfer) kickHasher() {
 	}
 }
 
-// startCheckpoints makes progress durable every CheckpointInterval.
-func (t *transfer) startCheckpoints(ctx context.Context, fail func(error)) <-chan struct{} {
-	tick := time.NewTicker(t.m.cfg.CheckpointInterval)
-	return repeat(ctx, tick.C, t.checkpoint, fail, tick.Stop)
+// checkpoints makes progress durable every CheckpointInterval.
+func (t *transfer) checkpoints(ctx context.Context) error {
+	tick := time.NewTicker(t.cfg.CheckpointInterval)
+	defer tick.Stop()
+	return repeat(ctx, tick.C, t.checkpoint)
 }
 
-// repeat runs fn on a goroutine each time wake fires, until ctx ends; an
-// error from fn stops the transfer through fail. The goroutine calls
-// stop, if any, as it ends; the channel it returns closes after that.
-func repeat[T any](ctx context.Context, wake <-chan T, fn func() error, fail func(error), stop func()) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if stop != nil {
-			defer stop()
-		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-wake:
-				if err := fn(); err != nil {
-					if ctx.Err() == nil {
-						fail(err)
-					}
-					return
+// repeat runs fn each time wake fires, until ctx ends, and returns fn's
+// first error; one that comes as ctx ends was caused by the end.
+func repeat[T any](ctx context.Context, wake <-chan T, fn func() error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+			if err := fn(); err != nil {
+				if ctx.Err() != nil {
+					return nil
 				}
+				return err
 			}
 		}
-	}()
-	return done
+	}
 }
 
 // checkpoint syncs the .part and then commits the bytes it holds. A .part
@@ -449,32 +472,30 @@ func (t *transfer) checkPart() error {
 func (t *transfer) covered() spans {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := append(spans(nil), t.done...)
+	c := append(spans(nil), t.landed...)
 	for _, p := range t.inflight {
 		c = c.add(p.written())
 	}
 	return c
 }
 
-// commit writes what the transfer knows into the file's record and saves it.
-func (t *transfer) commit(done spans) error {
-	t.record(done)
-	t.m.saveFile(t.f)
+// commit saves what the transfer knows, with landed the bytes on disk,
+// into the file's record and waits for the commit.
+func (t *transfer) commit(landed spans) error {
+	t.save(landed, "", false)
 	return nil
 }
 
-// record puts what the transfer knows into the file's record; the caller
-// (or Manager.finish) saves it.
-func (t *transfer) record(done spans) {
+// save reports what the transfer knows, with landed the bytes on disk, to
+// the owner, which records it (see owner.save for state and later).
+func (t *transfer) save(landed spans, state FileState, later bool) {
 	t.mu.Lock()
-	size, etag, notMD5, ranged := t.size, t.etag, t.etagNotMD5, t.ranged
+	k := known{
+		size: t.size, etag: t.etag, etagNotMD5: t.etagNotMD5, ranged: t.ranged, landed: landed,
+		path: t.path, rel: t.rel, partID: t.partID, verified: t.verified,
+	}
 	t.mu.Unlock()
-	t.m.mu.Lock()
-	r := &t.f.rec
-	r.Size, r.ETag, r.ETagNotMD5, r.Ranged, r.Done, r.Path = size, etag, notMD5, ranged, done, t.path
-	r.Rel, r.PartID = t.rel, t.partID
-	r.Verified = t.verified
-	t.m.mu.Unlock()
+	t.owner.save(t.f, &k, state, later)
 }
 
 func (t *transfer) closePart() {

@@ -61,8 +61,9 @@ const (
 	FileCanceled    FileState = "canceled"
 )
 
-// ended reports whether the file needs no more work unless a user asks.
-func (s FileState) ended() bool {
+// final reports a state the file leaves only when a user asks: it needs
+// no more work.
+func (s FileState) final() bool {
 	return s == FileCompleted || s == FileFailed || s == FileCanceled
 }
 

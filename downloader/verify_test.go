@@ -49,7 +49,7 @@ func TestCatchUpHashesWhatOtherConnectionsWroteUpToTheFirstGap(t *testing.T) {
 	// first 100K are written.
 	write(t, tr, data, span{0, 300 << 10})
 	write(t, tr, data, span{700 << 10, 1 << 20})
-	tr.done = spans{{0, 300 << 10}, {700 << 10, 1 << 20}}
+	tr.landed = spans{{0, 300 << 10}, {700 << 10, 1 << 20}}
 	q := tr.addPiece(span{300 << 10, 700 << 10})
 	off, k := q.reserve(100 << 10)
 	write(t, tr, data, span{off, off + int64(k)})
@@ -87,7 +87,7 @@ func TestAStoppedCatchUpCountsOnlyWhatItHashed(t *testing.T) {
 	data := testenv.RandomData(8, 256<<10)
 	tr := newHashingTransfer(t, data)
 	write(t, tr, data, span{0, int64(len(data))})
-	tr.done = spans{{0, int64(len(data))}}
+	tr.landed = spans{{0, int64(len(data))}}
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	stopped := errors.New("paused")
@@ -105,7 +105,7 @@ func TestCatchUpFailsOnAPartShorterThanWhatWasWritten(t *testing.T) {
 	data := testenv.RandomData(9, 256<<10)
 	tr := newHashingTransfer(t, data)
 	write(t, tr, data, span{0, 100 << 10})
-	tr.done = spans{{0, 200 << 10}} // the record claims more than the disk holds
+	tr.landed = spans{{0, 200 << 10}} // the record claims more than the disk holds
 	var de *diskError
 	if err := tr.catchUp(context.Background()); !errors.As(err, &de) {
 		t.Fatalf("catchUp over missing bytes returned %v, want a disk error", err)
