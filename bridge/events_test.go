@@ -75,7 +75,7 @@ func TestSnapshotShowsExistingJobs(t *testing.T) {
 	}
 }
 
-// TestEventStreamEventsAreTheEnginesAsIs pins the wire form of one event.
+// TestEventStreamWireForm pins the wire form of one event.
 func TestEventStreamWireForm(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"dlhelper/internal/atomicfile"
 )
 
 // Files the server keeps in the state folder for local tools.
@@ -40,7 +42,7 @@ func LoadOrCreateToken(stateDir string) (string, error) {
 		return "", fmt.Errorf("make a token: %w", err)
 	}
 	tok = hex.EncodeToString(b[:])
-	if err := WriteFileAtomic(path, []byte(tok+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("the token file %s cannot be written (%v); check the state folder's permissions", path, err)
 	}
 	return tok, nil
@@ -78,7 +80,7 @@ func WritePort(stateDir string, port int) error {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return fmt.Errorf("write the port file: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(stateDir, PortFile), []byte(strconv.Itoa(port)+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(stateDir, PortFile), []byte(strconv.Itoa(port)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write the port file: %w", err)
 	}
 	return nil
@@ -95,33 +97,4 @@ func ReadPort(stateDir string) (int, error) {
 		return 0, fmt.Errorf("the port file in %s is damaged; restart dlhelper to write it again", stateDir)
 	}
 	return port, nil
-}
-
-// WriteFileAtomic writes data to path so that readers see the old content
-// or the new, never a part: temp file in the same folder, write, sync,
-// close, rename. The temp file is removed on failure. The folder must exist.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(perm); err != nil && runtime.GOOS != "windows" {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -11,9 +11,9 @@ import (
 // Limits bound what callers, even allowed ones, can make the helper hold:
 // connections, event streams (each holds a snapshot while it is written),
 // jobs and files (a snapshot grows with them), and time spent reading a
-// request. The audit behind them: 500 WebSocket clients that never read
-// took the helper from 74 MiB to 2.4 GiB, and 3,000 requests that announced
-// 8 MB and sent 1 byte all stayed open.
+// request. Without them, WebSocket clients that never read grow the
+// helper's memory without bound, and requests that announce a body and
+// never send it hold their connections open for good.
 type Limits struct {
 	Conns   int // connections open at once; more wait in the kernel's queue
 	Streams int // event streams open at once; more are answered 503 busy

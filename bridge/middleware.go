@@ -179,7 +179,7 @@ func clip(v string) string {
 
 // bodyLimit caps what a caller can make the helper read: a body announced
 // larger than MaxBodyBytes is refused unread, one that turns out larger
-// fails as it is read (readBody answers 413).
+// fails as it is read (readJSONBody answers 413).
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()

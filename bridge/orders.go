@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"dlhelper/downloader"
+	"dlhelper/internal/atomicfile"
 )
 
 // OrdersFile keeps the orders fetched by ticket (their refresh endpoints
@@ -81,7 +82,7 @@ func (o *orders) saveLocked() error {
 		return nil
 	}
 	data, _ := json.MarshalIndent(o.byJob, "", "  ")
-	return WriteFileAtomic(o.path, data, 0o600)
+	return atomicfile.WriteFile(o.path, data, 0o600)
 }
 
 func (o *orders) get(job string) (orderRec, bool) {

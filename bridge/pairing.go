@@ -17,6 +17,8 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
+
+	"dlhelper/internal/atomicfile"
 )
 
 // Pairing lets a portal's page check that the program on 127.0.0.1:17315
@@ -25,7 +27,8 @@ import (
 // asks POST /v1/pair and keeps the secret it gets (one per portal origin,
 // kept by the helper in PairingsFile). On later visits it sends a random
 // challenge to /v1/hello and accepts the helper only if the answer carries
-// HMAC-SHA256(secret, proofMessage(origin, challenge)). See API.md.
+// HMAC-SHA256 of the origin and the challenge, keyed with the secret (proof).
+// See API.md.
 
 // PairingsFile holds the pairing secrets, by origin, in the state folder.
 const PairingsFile = "pairings.json"
@@ -89,7 +92,7 @@ func (p *pairings) secret(origin string, create bool) (string, error) {
 	p.m[origin] = sec
 	if p.path != "" {
 		data, _ := json.MarshalIndent(p.m, "", "  ")
-		if err := WriteFileAtomic(p.path, data, 0o600); err != nil {
+		if err := atomicfile.WriteFile(p.path, data, 0o600); err != nil {
 			delete(p.m, origin)
 			return "", fmt.Errorf("save the pairing in %s: %w", p.path, err)
 		}
@@ -146,7 +149,7 @@ func (s *Server) helloProof(c echo.Context) (*bool, string, error) {
 	return &paired, proof(sec, who.origin, ch), nil
 }
 
-// logPairingProblem says at start why pages cannot pair, if they cannot.
+// logProblem says at start why pages cannot pair, if they cannot.
 func (p *pairings) logProblem(log *slog.Logger) {
 	if p.err != nil {
 		log.Warn("portal pages cannot pair with dlhelper", "err", p.err)

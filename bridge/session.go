@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"dlhelper/internal/atomicfile"
 )
 
 // The status page's credential. Nothing a local program can forge (Origin,
@@ -77,7 +79,7 @@ func (ss *sessions) save() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	data, _ := json.Marshal(ss.live)
-	_ = WriteFileAtomic(ss.path, data, 0o600)
+	_ = atomicfile.WriteFile(ss.path, data, 0o600)
 }
 
 func secretHash(v string) string {

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"dlhelper/internal/atomicfile"
 )
 
 // Trusting a portal without a terminal. A page of an origin the helper does
@@ -168,7 +170,7 @@ func (t *trust) save() error {
 		return t.err
 	}
 	data, _ := json.MarshalIndent(t.kept, "", "  ")
-	if err := WriteFileAtomic(t.path, data, 0o600); err != nil {
+	if err := atomicfile.WriteFile(t.path, data, 0o600); err != nil {
 		return fmt.Errorf("save the trusted portals in %s: %w", t.path, err)
 	}
 	return nil

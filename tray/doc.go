@@ -11,8 +11,8 @@
 // the display language on Windows).
 //
 // The Menu knows nothing of the tray library. It draws through a UI, a small
-// seam that NewSystrayUI implements with getlantern/systray and tests
-// implement with a fake; it acts through a Controller, which
+// seam: RunSystray hands its onReady the real one, drawn with
+// getlantern/systray, and tests pass a fake; it acts through a Controller, which
 // *downloader.Manager implements; it notifies through a Notifier, which
 // DesktopNotifier implements. So the whole menu is tested against a real Manager
 // without a display.

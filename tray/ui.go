@@ -1,8 +1,8 @@
 package tray
 
-// UI is what a Menu draws on: the tray icon and its menu. NewSystrayUI is the
-// real one; tests pass a fake. Its methods are called from the Menu's
-// goroutine only.
+// UI is what a Menu draws on: the tray icon and its menu. RunSystray hands
+// the real one to its onReady; tests pass a fake. Its methods are called
+// from the Menu's goroutine only.
 type UI interface {
 	SetIcon(IconState)
 	SetTooltip(string)

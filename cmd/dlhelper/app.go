@@ -29,10 +29,6 @@ import (
 // in order: the server stops taking requests, and the Manager checkpoints
 // and stops every transfer, so the next start resumes them.
 
-func init() {
-	commands["open"] = runTrayApp
-}
-
 // appOptions are the serve options plus the desktop's own.
 type appOptions struct {
 	serve    serveOptions
@@ -184,9 +180,9 @@ func statusURL(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port
 // runHelper runs the server, and the tray when there is a display, until
 // Quit or a signal, then shuts the server down.
 func runHelper(o appOptions, a appEnv) error {
-	noTray := trayAvailable(o)
+	trayErr := trayAvailable(o) // nil when there is a tray to show
 	var openFolder func(string) error
-	if noTray == nil {
+	if trayErr == nil {
 		openFolder = a.open // the status page's "Open folder"
 	}
 	srv, err := startServer(o.serve, openFolder, a.log)
@@ -201,8 +197,8 @@ func runHelper(o appOptions, a appEnv) error {
 	for _, l := range o.links {
 		followLink(l, srv.statusPage, a)
 	}
-	if err := noTray; err != nil {
-		a.log.Info("running headless, without a tray icon", "reason", err.Error())
+	if trayErr != nil {
+		a.log.Info("running headless, without a tray icon", "reason", trayErr.Error())
 		<-ctx.Done()
 	} else {
 		runTray(ctx, stop, srv, o, a)

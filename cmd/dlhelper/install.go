@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"dlhelper/bridge"
+	"dlhelper/internal/atomicfile"
 )
 
 // "dlhelper install" registers the helper for the current user only, with
@@ -16,11 +16,6 @@ import (
 // a portal page uses to start a helper that is not running) open it. The
 // files or registry values it writes are those of install_<os>.go;
 // "dlhelper uninstall" removes exactly them.
-
-func init() {
-	commands["install"] = runInstall
-	commands["uninstall"] = runUninstall
-}
 
 func runInstall(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("dlhelper install", flag.ContinueOnError)
@@ -108,12 +103,12 @@ func setAutostart(on bool) error {
 }
 
 // writeFileAtomic creates path's folder when needed, then writes the file
-// atomically with bridge.WriteFileAtomic.
+// atomically.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return bridge.WriteFileAtomic(path, data, perm)
+	return atomicfile.WriteFile(path, data, perm)
 }
 
 // removeFile removes path; one that is not there is already removed.

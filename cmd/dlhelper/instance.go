@@ -185,10 +185,6 @@ func askStatusLink(ctx context.Context, stateDir string, port int) (string, erro
 	return link.URL, nil
 }
 
-func init() {
-	commands["status"] = runStatus
-}
-
 // runStatus asks the running helper, with the local token, what it is doing.
 func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("dlhelper status", flag.ContinueOnError)

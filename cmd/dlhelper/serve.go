@@ -288,9 +288,3 @@ func (s *server) close() error {
 	}
 	return err
 }
-
-// runApp starts the desktop helper: server and tray icon (headless without
-// a display).
-func runApp(args []string, stdout, stderr io.Writer) int {
-	return runTrayApp(args, stdout, stderr)
-}
