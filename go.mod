@@ -3,6 +3,7 @@ module dlhelper
 go 1.26.4
 
 require (
+	github.com/Azure/go-ntlmssp v0.1.1
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/getlantern/systray v1.2.2
@@ -101,7 +102,7 @@ require (
 	github.com/zeebo/xxh3 v1.1.0 // indirect
 	gitlab.com/digitalxero/go-conventional-commit v1.0.7 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/crypto v0.58.0
 	golang.org/x/mod v0.41.0
 	golang.org/x/net v0.60.0
 	gopkg.in/ini.v1 v1.67.3 // indirect

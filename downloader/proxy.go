@@ -12,8 +12,8 @@ import (
 
 // ProxySettings say how requests reach the servers. The zero value is the
 // system's way: HTTPS_PROXY/HTTP_PROXY/NO_PROXY when set, else the
-// operating system's proxy settings where dlhelper can read them (Windows
-// and macOS, including their PAC files and WPAD), else no proxy.
+// operating system's proxy settings (Windows and macOS with their PAC
+// files and WPAD; GNOME's or KDE's on Linux), else no proxy.
 type ProxySettings struct {
 	// URL is a proxy every request goes through ("http://proxy:3128");
 	// it wins over the rest. "direct" means no proxy at all.
@@ -22,9 +22,12 @@ type ProxySettings struct {
 	// file), used when URL is empty (pac.go).
 	PAC string `json:"pac,omitempty"`
 	// User and Password answer a proxy that asks (407) when the proxy's
-	// address carries no credentials of its own. Basic only.
+	// address carries no credentials of its own: Basic, or NTLM (a
+	// Windows user as DOMAIN\user) when Auth says so.
 	User     string `json:"user,omitempty"`
 	Password string `json:"password,omitempty"`
+	// Auth is "" (Basic) or ProxyAuthNTLM (proxy_ntlm.go).
+	Auth string `json:"auth,omitempty"`
 }
 
 const (
@@ -37,6 +40,9 @@ var errProxyAuth = &HTTPError{Status: http.StatusProxyAuthRequired, Message: "Pr
 
 // Check reports settings that cannot work, naming the field.
 func (p ProxySettings) Check() error {
+	if p.Auth != "" && p.Auth != ProxyAuthNTLM {
+		return fmt.Errorf("%w: proxy auth %q: use %q or leave it empty for Basic", ErrInvalid, p.Auth, ProxyAuthNTLM)
+	}
 	_, err := p.finder()
 	return err
 }
@@ -50,7 +56,11 @@ func (p ProxySettings) apply(t *http.Transport) {
 	if err != nil {
 		find = func(*http.Request) (*url.URL, error) { return nil, err }
 	}
-	t.Proxy = p.withCredentials(find)
+	if p.Auth == ProxyAuthNTLM && p.User != "" {
+		p.useNTLM(t, find)
+	} else {
+		t.Proxy = p.withCredentials(find)
+	}
 	t.OnProxyConnectResponse = func(_ context.Context, _ *url.URL, _ *http.Request, resp *http.Response) error {
 		if resp.StatusCode == http.StatusProxyAuthRequired {
 			return errProxyAuth
@@ -122,7 +132,7 @@ func proxyAware(t *http.Transport) http.RoundTripper { return &proxyTransport{t}
 type proxyTransport struct{ *http.Transport }
 
 func (p *proxyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := p.Transport.RoundTrip(r)
+	resp, err := p.Transport.RoundTrip(withNTLMTarget(r))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || r.URL.Scheme != "http" || p.Proxy == nil {
 		return resp, err
 	}

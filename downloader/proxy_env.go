@@ -1,4 +1,4 @@
-//go:build !windows && !darwin
+//go:build !windows && !darwin && !linux
 
 package downloader
 
@@ -7,9 +7,8 @@ import (
 	"net/url"
 )
 
-// systemProxy is no proxy: on Linux a proxy is given by the environment
-// (read before this), a PAC file or a proxy in the settings. GNOME's and
-// KDE's own proxy settings are not read yet.
+// systemProxy is no proxy: on the BSDs a proxy is given by the
+// environment (read before this), a PAC file or a proxy in the settings.
 func systemProxy() func(*http.Request) (*url.URL, error) {
 	return func(*http.Request) (*url.URL, error) { return nil, nil }
 }

@@ -36,6 +36,29 @@ func TestSleptNoticesAJumpOfEitherClock(t *testing.T) {
 	}
 }
 
+func TestOneWakeReportedTwiceIsHandledOnce(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	at := func(wall, mono time.Duration) clockReading { return clockReading{t0.Add(wall), mono} }
+	for _, tc := range []struct {
+		name       string
+		wall, mono time.Duration
+		want       bool
+	}{
+		{"the clocks' jump two seconds after the system's word", 2 * time.Second, 2 * time.Second, false},
+		{"a wake a minute later", time.Minute, time.Minute, true},
+		{"a second sleep right after the wake: only wall time moved on", time.Hour, time.Second, true},
+	} {
+		w := newWakes()
+		if !w.fresh(at(0, time.Minute)) {
+			t.Fatalf("%s: the first wake was not fresh", tc.name)
+		}
+		if got := w.fresh(at(tc.wall, time.Minute+tc.mono)); got != tc.want {
+			t.Errorf("%s: fresh = %v; want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 // sleepyRelay forwards TCP to a server until it sleeps: from then on the
 // connections it had carry nothing, as TCP connections do after a laptop
 // slept and its Wi-Fi or NAT forgot them, while new ones work.

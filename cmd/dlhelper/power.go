@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -12,10 +13,16 @@ import (
 
 // watchDesktop starts what follows the computer's state for m: the sleep
 // lock while files download (unless allowSleep), and pausing on a metered
-// connection (when pauseOnMetered). Both end when m closes; the returned
+// connection (when pauseOnMetered), and reconnecting at once when the
+// system says it resumed from sleep. All end when m closes; the returned
 // wait blocks until they have, so no sleep lock outlives the helper.
 func watchDesktop(o serveOptions, m *downloader.Manager, log *slog.Logger) (wait func()) {
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := power.WatchResume(untilClosed(m), m, log); err != nil {
+			log.Info("cannot hear the system's word on resume; a wake is noticed by the clocks instead", "err", err)
+		}
+	})
 	if !o.AllowSleep {
 		wg.Go(func() { power.Run(context.Background(), m, nil, log) })
 	}
@@ -27,4 +34,24 @@ func watchDesktop(o serveOptions, m *downloader.Manager, log *slog.Logger) (wait
 		})
 	}
 	return wg.Wait
+}
+
+// untilClosed returns a context that ends when m closes.
+func untilClosed(m *downloader.Manager) context.Context {
+	ctx, stop := context.WithCancel(context.Background())
+	go func() {
+		defer stop()
+		for {
+			sub := m.Subscribe()
+			var err error
+			for err == nil {
+				_, err = sub.Next(ctx)
+			}
+			sub.Close()
+			if !errors.Is(err, downloader.ErrSlowSubscriber) {
+				return
+			}
+		}
+	}()
+	return ctx
 }

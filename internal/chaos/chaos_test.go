@@ -26,6 +26,7 @@ func scenarios(p params) []scenario {
 		{name: "latency", run: faults(latency())},
 		{name: "every toxic at once", short: true, run: faults(allToxics()...)},
 		{name: "proxy cut", short: true, run: faults(proxyCut(p.cut, 0.3))},
+		{name: "network gone and back", short: true, run: runOutage},
 		{name: "minio killed and restarted", short: true, run: faults(minioRestart(0.4))},
 		{name: "toxics, cut and minio restart combined", run: faults(combined...)},
 		{name: "dlhelper killed with SIGKILL", short: true, run: func(t *testing.T, e *env) result { return runKills(t, e) }},

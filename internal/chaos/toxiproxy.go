@@ -188,6 +188,16 @@ func (p *Proxy) create(ctx context.Context, enabled bool) error {
 	return nil
 }
 
+// SetEnabled turns the proxy off and on as a network that disappears and
+// comes back: off closes its listener and every connection through it
+// (a reset), so new ones are refused until it is on again.
+func (p *Proxy) SetEnabled(ctx context.Context, enabled bool) error {
+	if err := p.tp.call(ctx, http.MethodPost, "/proxies/"+p.Name, map[string]any{"enabled": enabled}); err != nil {
+		return fmt.Errorf("enable proxy %s (%v): %w", p.Name, enabled, err)
+	}
+	return nil
+}
+
 // Toxic is one toxic as the API takes it. Attributes depend on Type:
 // reset_peer {timeout}, timeout {timeout}, slicer {average_size,
 // size_variation, delay}, bandwidth {rate}, latency {latency, jitter}.

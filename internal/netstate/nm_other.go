@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package netstate
 
@@ -7,12 +7,12 @@ import (
 	"errors"
 )
 
-// System would read Windows' network cost (INetworkCostManager) or
-// macOS's expensive-path flag; neither is read yet.
+// System would read macOS's expensive-path flag (NWPathMonitor), which
+// needs cgo and Network.framework; it is not read yet.
 func System() Watcher { return unsupported{} }
 
 type unsupported struct{}
 
 func (unsupported) Watch(context.Context, chan<- bool) error {
-	return errors.New("metered connections are detected on Linux (NetworkManager) only")
+	return errors.New("metered connections are detected on Linux (NetworkManager) and Windows only")
 }

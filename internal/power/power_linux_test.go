@@ -88,7 +88,9 @@ func TestTheComputerStaysAwakeExactlyWhileFilesDownload(t *testing.T) {
 	data := make([]byte, 16<<20)
 	_, _ = rand.Read(data)
 	srv := faultserver.New(t, data, faultserver.RateLimit(1<<20)) // 16 s: still running when paused
-	small := faultserver.New(t, data[:64<<10])
+	// Slow enough (1 s) that the job is seen running: one that ends before
+	// the keeper reads the jobs never needed the lock.
+	small := faultserver.New(t, data[:256<<10], faultserver.RateLimit(256<<10))
 	m, err := downloader.New(downloader.Config{StateDir: t.TempDir(), Root: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
