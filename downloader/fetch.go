@@ -25,6 +25,7 @@ func (t *transfer) fetchPiece(ctx context.Context, p *piece) error {
 	failures := 0
 	for {
 		before := p.next()
+		back := t.network.back() // taken before asking: an answer while it is out counts
 		err := t.fetchOnce(ctx, p)
 		if err == nil {
 			return nil
@@ -47,7 +48,7 @@ func (t *transfer) fetchPiece(ctx context.Context, p *piece) error {
 		}
 		wait := retryWait(err, failures, t.cfg.RetryBase, t.cfg.RetryMax)
 		t.log.Info("retrying range", "path", t.path, "from", p.next(), "err", err, "wait", wait)
-		if err := sleep(ctx, wait); err != nil {
+		if err := sleepUnless(ctx, wait, back, answered(err)); err != nil {
 			return err
 		}
 	}
@@ -85,15 +86,68 @@ func backoff(failures int, base, most time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+func sleep(ctx context.Context, d time.Duration) error { return sleepUnless(ctx, d, nil, true) }
+
+// sleepUnless waits d, or until ctx ends, or, unless answered, until back
+// closes: an attempt that got no answer at all waits for the network, and
+// the network is back as soon as any request gets one (networkWatch).
+func sleepUnless(ctx context.Context, d time.Duration, back <-chan struct{}, answered bool) error {
+	if answered {
+		back = nil
+	}
 	tm := time.NewTimer(d)
 	defer tm.Stop()
 	select {
 	case <-tm.C:
-		return nil
+	case <-back:
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+	return nil
+}
+
+// answered reports an error that came with the server's answer (an HTTP
+// status): the network works, and only the backoff says when to retry.
+func answered(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he)
+}
+
+// networkWatch tells ranges that wait out a backoff after getting no
+// answer that the network is back: a request got an answer after none had
+// for quiet. Without it, after Wi-Fi returns every range sleeps out its
+// own backoff, seconds after the first one gets through. One range that
+// keeps failing while others get answers is not woken by them: there was
+// no quiet, so the network was never gone.
+type networkWatch struct {
+	quiet time.Duration
+	mu    sync.Mutex // guards what follows
+	last  time.Time  // the last answer
+	ch    chan struct{}
+}
+
+func newNetworkWatch() *networkWatch { return &networkWatch{quiet: 2 * time.Second} }
+
+// back returns a channel that closes when the network comes back.
+func (w *networkWatch) back() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ch == nil {
+		w.ch = make(chan struct{})
+	}
+	return w.ch
+}
+
+// answer records an answer; after quiet without one, it wakes the waiting.
+func (w *networkWatch) answer() {
+	now := time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now.Sub(w.last) > w.quiet && w.ch != nil {
+		close(w.ch)
+		w.ch = nil
+	}
+	w.last = now
 }
 
 // fetchOnce makes one request for what p still lacks and copies its body.
@@ -122,6 +176,7 @@ func (t *transfer) fetchOnce(ctx context.Context, p *piece) error {
 	if err != nil {
 		return stalledOr(rctx, redactErr(err)) // it is logged and shown: no signature
 	}
+	t.network.answer()
 	defer resp.Body.Close()
 	if err := t.accept(resp, p, want); err != nil {
 		return err

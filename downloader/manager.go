@@ -28,8 +28,8 @@ import (
 //	file.saveMu → Manager.mu → finisher.mu   (a record is copied, then committed; the scheduler tells the finisher of a start)
 //	transfer.hashMu → transfer.mu → piece.mu (the hasher reads what is written)
 //
-// The store's, the hub's, hostGate's, etagTrust's and wakes' locks are
-// leaves: nothing is locked under them.
+// The store's, the hub's, hostGate's, etagTrust's, networkWatch's and
+// wakes' locks are leaves: nothing is locked under them.
 type Manager struct {
 	env
 	store *store
@@ -68,7 +68,9 @@ type env struct {
 	fin     *finisher
 	etags   *etagTrust
 	// wakes cuts the requests in flight when the computer wakes (wake.go).
-	wakes   *wakes
+	wakes *wakes
+	// network wakes ranges waiting for the network once it is back (fetch.go).
+	network *networkWatch
 	fetched atomic.Int64 // body bytes received, for tests and benchmarks
 }
 
@@ -145,6 +147,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.cfg, m.log, m.limiter = cfg, cfg.Logger, newLimiter(cfg.Settings.RateLimit)
 	m.hosts, m.etags, m.wakes = newHostGate(cfg.MaxConnsPerHost), &etagTrust{}, newWakes()
+	m.network = newNetworkWatch()
 	m.fin = newFinisher(cfg.MinPiece, cfg.Settings.MaxActiveFiles, &m.wg)
 	if err := m.openPlaces(); err != nil {
 		m.closePlaces()
