@@ -24,7 +24,8 @@ var files embed.FS
 // under sdk/.
 func Status() fs.FS { return withSDK(sub("status")) }
 
-// SDK is the portal SDK: dlhelper.js, dlhelper.d.ts and README.md.
+// SDK is the portal SDK: dlhelper.js, dlhelper.d.ts and README.md, with
+// the optional format.js and ui.js (what the two pages share).
 func SDK() fs.FS { return sub("sdk") }
 
 // Portal is the demo portal's page: index.html and login.html at the root,

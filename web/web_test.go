@@ -15,9 +15,9 @@ func TestPagesHoldTheirFiles(t *testing.T) {
 		fsys  fs.FS
 		files []string
 	}{
-		{"status page", Status(), []string{"index.html", "app.js", "strings.js", "style.css", "sdk/dlhelper.js", "sdk/format.js"}},
-		{"portal page", Portal(), []string{"index.html", "login.html", "assets/portal.js", "assets/portal.css", "assets/strings.js", "assets/login.js", "sdk/dlhelper.js", "sdk/format.js"}},
-		{"SDK", SDK(), []string{"dlhelper.js", "dlhelper.d.ts", "format.js", "README.md"}},
+		{"status page", Status(), []string{"index.html", "app.js", "strings.js", "style.css", "sdk/dlhelper.js", "sdk/format.js", "sdk/ui.js"}},
+		{"portal page", Portal(), []string{"index.html", "login.html", "assets/portal.js", "assets/portal.css", "assets/strings.js", "assets/login.js", "sdk/dlhelper.js", "sdk/format.js", "sdk/ui.js"}},
+		{"SDK", SDK(), []string{"dlhelper.js", "dlhelper.d.ts", "format.js", "ui.js", "README.md"}},
 	}
 	for _, tt := range tests {
 		for _, name := range tt.files {

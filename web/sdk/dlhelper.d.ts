@@ -252,9 +252,88 @@ export interface HelperEvents {
   job: { id: string; job: JobInfo | null; previous: JobInfo | null; message: StreamMessage | null };
 }
 
-export declare class Helper extends EventTarget {
+export interface Settings {
+  dir?: string;
+  connections?: number;
+  maxActiveFiles?: number;
+  /** Bytes per second, 0 for none. */
+  rateLimit?: number;
+  /** Free bytes on the download folder's disk. */
+  free?: number;
+  /** The helper can show its desktop's folder dialog (chooseFolder). */
+  chooseDir?: boolean;
+}
+
+export interface TrustRequest {
+  id: string;
+  origin: string;
+  /** One-time: answerTrust sends it back. */
+  nonce: string;
+  files?: number;
+  bytes?: number;
+  asked_at: string;
+}
+
+export interface TrustedPortal {
+  origin: string;
+  /** "config": allowed by the command line or config.json; "session": until the helper restarts. */
+  until: string;
+  allowed_at?: string;
+}
+
+export interface TicketOrder {
+  job: string;
+  origin: string;
+  /** Why dlhelper stopped renewing the order's links, in English. */
+  error?: string;
+}
+
+/**
+ * The helper's API at one base URL, without an event stream (Helper is a
+ * Client with one). The helper's own pages use `new Client(location.origin)`;
+ * the calls marked "helper's own pages" answer a portal's page 403.
+ */
+export declare class Client extends EventTarget {
+  constructor(base: string);
   /** The helper's URL, e.g. "http://127.0.0.1:17315". */
   readonly base: string;
+  /** Calls the helper's HTTP API; errors throw HelperError. */
+  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  list(): Promise<JobInfo[]>;
+  job(id: string): Promise<JobInfo>;
+  pauseAll(): Promise<null>;
+  resumeAll(): Promise<null>;
+  /** Pauses, resumes, cancels or retries one job. */
+  jobAction(id: string, action: "pause" | "resume" | "cancel" | "retry"): Promise<JobInfo>;
+  /** Shows a job's folder in the file manager (see Download.openFolder). */
+  openFolder(id: string): Promise<void>;
+  /** Forgets a job; deleteFiles also deletes its files. */
+  removeJob(id: string, options?: { deleteFiles?: boolean }): Promise<void>;
+  /** A fresh URL for a file whose link expired. */
+  setFileUrl(id: string, index: number, url: string): Promise<void>;
+  /** Helper's own pages. */
+  settings(): Promise<Settings>;
+  /** Helper's own pages: changes only what it names (a new dir takes new orders only). */
+  saveSettings(changes: Settings): Promise<Settings>;
+  /** Helper's own pages: the desktop's folder dialog; the folder chosen applies at once. */
+  chooseFolder(): Promise<{ chosen: boolean; dir?: string }>;
+  /** Helper's own pages: the orders taken by ticket. */
+  orders(): Promise<TicketOrder[]>;
+  /** Helper's own pages: the portals asking to be trusted. */
+  trustRequests(): Promise<TrustRequest[]>;
+  /** Helper's own pages: the user's answer to a request. */
+  answerTrust(request: TrustRequest, answer: "allow" | "once" | "deny"): Promise<unknown>;
+  /** Helper's own pages: the trusted portals. */
+  trusted(): Promise<TrustedPortal[]>;
+  /** Helper's own pages: stops trusting a portal the user allowed (409 conflict for one from config). */
+  untrust(origin: string): Promise<null>;
+  /** Asks the helper to update now; it installs a newer version once no download runs, then restarts (the page reconnects). Throws "updates_off" for a build without an update feed. */
+  update(): Promise<UpdateStatus>;
+  /** Where the helper's update stands. */
+  updateStatus(): Promise<UpdateStatus>;
+}
+
+export declare class Helper extends Client {
   readonly version: string;
   /** Every job as last reported by the event stream. */
   readonly jobs: Map<string, JobInfo>;
@@ -272,16 +351,6 @@ export declare class Helper extends EventTarget {
   download<F extends FileSpec>(spec: DownloadSpec<F>): Promise<Download>;
   /** The Download of a job that already exists (after a page reload). */
   attach<F extends FileSpec>(id: string, options?: { files?: F[]; refreshUrl?: DownloadSpec<F>["refreshUrl"] }): Download;
-  list(): Promise<JobInfo[]>;
-  job(id: string): Promise<JobInfo>;
-  pauseAll(): Promise<null>;
-  resumeAll(): Promise<null>;
-  /** Calls the helper's HTTP API; errors throw HelperError. */
-  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
-  /** Asks the helper to update now; it installs a newer version once no download runs, then restarts (the page reconnects). Throws "updates_off" for a build without an update feed. */
-  update(): Promise<UpdateStatus>;
-  /** Where the helper's update stands. */
-  updateStatus(): Promise<UpdateStatus>;
   /** Ends the event stream for good. */
   close(): void;
 }

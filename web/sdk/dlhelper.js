@@ -498,52 +498,39 @@ export function fraction(x) {
   return x.total > 0 ? Math.min(1, x.done / x.total) : x.size > 0 ? Math.min(1, x.done / x.size) : NaN;
 }
 
-// --- Helper -------------------------------------------------------------------
+// --- Events -------------------------------------------------------------------
 
 /**
- * A connection to one helper. It holds one WebSocket for all events,
- * reconnecting with backoff, and a table of every job as last reported.
- *
- * Events (addEventListener or on()): "connection" {state, attempt, delay},
- * "snapshot" {jobs}, "event" (each message of the stream), "job"
- * {id, job, previous, message} after any change of a job.
+ * The one emitter of the SDK: Helper and Download are EventTargets whose
+ * events carry their data in `detail`, and on() hands a listener that
+ * detail alone.
  */
-export class Helper extends EventTarget {
-  #o;
-  #ws = null;
-  #attempt = 0;
-  #timer = 0;
-  #closed = false;
-  #handles = new Map();
-  /** Every job the helper reported, by id. */
-  jobs = new Map();
-  /** "connecting", "open", "reconnecting" or "closed". */
-  state = "connecting";
-
-  constructor(base, hello, options = {}) {
-    super();
-    this.base = base.replace(/\/+$/, "");
-    this.version = hello?.version ?? "";
-    this.#o = { ...defaults, ...options, reconnect: { ...defaults.reconnect, ...options.reconnect } };
-    this.#onOnline = () => this.#attempt > 0 && this.#reconnectNow();
-    globalThis.addEventListener?.("online", this.#onOnline);
-    this.#open();
-  }
-
-  /**
-   * A link that opens the helper's status page, for a "show all downloads"
-   * link. The page needs a one-time login the helper mints for its own
-   * user, so the link goes through the dlhelper:// scheme the installer
-   * registers: the helper then opens the page, logged in.
-   */
-  get statusUrl() {
-    return "dlhelper://status";
-  }
-
+class Emitter extends EventTarget {
+  /** on(type, fn) calls fn(detail) for each event of type; it returns a function that stops it. */
   on(type, fn) {
     const h = (e) => fn(e.detail);
     this.addEventListener(type, h);
     return () => this.removeEventListener(type, h);
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+// --- Client -------------------------------------------------------------------
+
+/**
+ * Client calls one helper's API at base (its origin), without an event
+ * stream; Helper is a Client with one. It knows the API's paths, so a
+ * page never writes one: the helper's own pages use it with
+ * `new Client(location.origin)`, their session cookie going along. The
+ * calls marked "helper's own pages" answer a portal 403 forbidden.
+ */
+export class Client extends Emitter {
+  constructor(base) {
+    super();
+    this.base = base.replace(/\/+$/, "");
   }
 
   /**
@@ -573,6 +560,131 @@ export class Helper extends EventTarget {
       throw he;
     }
     return data;
+  }
+
+  /** list returns every job the helper has. */
+  async list() {
+    const { jobs } = await this.request("GET", "/v1/jobs");
+    return jobs;
+  }
+
+  /** job returns one job as it is now. */
+  job(id) {
+    return this.request("GET", jobPath(id));
+  }
+
+  pauseAll() {
+    return this.request("POST", "/v1/pause");
+  }
+
+  resumeAll() {
+    return this.request("POST", "/v1/resume");
+  }
+
+  /** jobAction asks a job to "pause", "resume", "cancel" or "retry", and returns it. */
+  jobAction(id, action) {
+    return this.request("POST", `${jobPath(id)}/${action}`);
+  }
+
+  /** openFolder shows a job's folder in the file manager (see Download.openFolder). */
+  async openFolder(id) {
+    await this.request("POST", `${jobPath(id)}/open`);
+  }
+
+  /** removeJob forgets a job; deleteFiles also deletes its files. */
+  async removeJob(id, { deleteFiles = false } = {}) {
+    await this.request("DELETE", `${jobPath(id)}${deleteFiles ? "?files=1" : ""}`);
+  }
+
+  /** setFileUrl hands the helper a fresh URL for a file whose link expired. */
+  async setFileUrl(id, index, url) {
+    await this.request("PUT", `${jobPath(id)}/files/${index}/url`, { url });
+  }
+
+  /** settings: {dir, connections, maxActiveFiles, rateLimit, free, chooseDir} (helper's own pages). */
+  settings() {
+    return this.request("GET", "/v1/settings");
+  }
+
+  /** saveSettings changes the settings changes names (helper's own pages). */
+  saveSettings(changes) {
+    return this.request("PUT", "/v1/settings", changes);
+  }
+
+  /** chooseFolder opens the desktop's folder dialog: {chosen, dir} (helper's own pages). */
+  chooseFolder() {
+    return this.request("POST", "/v1/settings/dir/choose");
+  }
+
+  /** orders lists the orders taken by ticket: [{job, origin, error}] (helper's own pages). */
+  async orders() {
+    return (await this.request("GET", "/v1/orders"))?.orders ?? [];
+  }
+
+  /** trustRequests lists the portals asking to be trusted, each with its nonce (helper's own pages). */
+  async trustRequests() {
+    return (await this.request("GET", "/v1/trust-requests"))?.requests ?? [];
+  }
+
+  /** answerTrust answers a request from trustRequests(): "allow", "once" or "deny" (helper's own pages). */
+  answerTrust(request, answer) {
+    return this.request("POST", `/v1/trust-requests/${encodeURIComponent(request.id)}/decision`, { answer, nonce: request.nonce });
+  }
+
+  /** trusted lists the trusted portals: [{origin, until, allowed_at}] (helper's own pages). */
+  async trusted() {
+    return (await this.request("GET", "/v1/trusted"))?.portals ?? [];
+  }
+
+  /** untrust stops trusting a portal the user allowed (helper's own pages). */
+  untrust(origin) {
+    return this.request("DELETE", `/v1/trusted?origin=${encodeURIComponent(origin)}`);
+  }
+}
+
+function jobPath(id) {
+  return `/v1/jobs/${encodeURIComponent(id)}`;
+}
+
+// --- Helper -------------------------------------------------------------------
+
+/**
+ * A connection to one helper. It holds one WebSocket for all events,
+ * reconnecting with backoff, and a table of every job as last reported.
+ *
+ * Events (addEventListener or on()): "connection" {state, attempt, delay},
+ * "snapshot" {jobs}, "event" (each message of the stream), "job"
+ * {id, job, previous, message} after any change of a job.
+ */
+export class Helper extends Client {
+  #o;
+  #ws = null;
+  #attempt = 0;
+  #timer = 0;
+  #closed = false;
+  #handles = new Map();
+  /** Every job the helper reported, by id. */
+  jobs = new Map();
+  /** "connecting", "open", "reconnecting" or "closed". */
+  state = "connecting";
+
+  constructor(base, hello, options = {}) {
+    super(base);
+    this.version = hello?.version ?? "";
+    this.#o = { ...defaults, ...options, reconnect: { ...defaults.reconnect, ...options.reconnect } };
+    this.#onOnline = () => this.#attempt > 0 && this.#reconnectNow();
+    globalThis.addEventListener?.("online", this.#onOnline);
+    this.#open();
+  }
+
+  /**
+   * A link that opens the helper's status page, for a "show all downloads"
+   * link. The page needs a one-time login the helper mints for its own
+   * user, so the link goes through the dlhelper:// scheme the installer
+   * registers: the helper then opens the page, logged in.
+   */
+  get statusUrl() {
+    return "dlhelper://status";
   }
 
   /**
@@ -606,25 +718,6 @@ export class Helper extends EventTarget {
     return d;
   }
 
-  /** list returns every job the helper has. */
-  async list() {
-    const { jobs } = await this.request("GET", "/v1/jobs");
-    return jobs;
-  }
-
-  /** job returns one job as it is now. */
-  job(id) {
-    return this.request("GET", `/v1/jobs/${encodeURIComponent(id)}`);
-  }
-
-  pauseAll() {
-    return this.request("POST", "/v1/pause");
-  }
-
-  resumeAll() {
-    return this.request("POST", "/v1/resume");
-  }
-
   /** close ends the event stream for good. */
   close() {
     this.#closed = true;
@@ -644,14 +737,10 @@ export class Helper extends EventTarget {
 
   #onOnline;
 
-  #emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
-
   #setState(state, extra = {}) {
     if (this.state === state && state !== "reconnecting") return;
     this.state = state;
-    this.#emit("connection", { state, ...extra });
+    this._emit("connection", { state, ...extra });
   }
 
   #wsUrl() {
@@ -713,7 +802,7 @@ export class Helper extends EventTarget {
       this.#snapshot(msg.jobs ?? []);
       return;
     }
-    this.#emit("event", msg);
+    this._emit("event", msg);
     if (msg.type === "job.removed") {
       this.#remove(msg.job);
       return;
@@ -739,7 +828,7 @@ export class Helper extends EventTarget {
     // A followed job missing from the snapshot is gone only if the helper
     // says so: it may have been added while the snapshot was taken.
     for (const id of this.#handles.keys()) if (!seen.has(id)) this.#confirmGone(id);
-    this.#emit("snapshot", { jobs });
+    this._emit("snapshot", { jobs });
   }
 
   async #confirmGone(id) {
@@ -762,14 +851,14 @@ export class Helper extends EventTarget {
     const prev = this.jobs.get(id) ?? null;
     this.jobs.set(id, job);
     this.#handles.get(id)?._update(prev, job, msg);
-    this.#emit("job", { id, job, previous: prev, message: msg });
+    this._emit("job", { id, job, previous: prev, message: msg });
   }
 
   #remove(id) {
     const prev = this.jobs.get(id) ?? null;
     this.jobs.delete(id);
     this.#handles.get(id)?._removed();
-    this.#emit("job", { id, job: null, previous: prev, message: { type: "job.removed", job: id } });
+    this._emit("job", { id, job: null, previous: prev, message: { type: "job.removed", job: id } });
   }
 }
 
@@ -793,7 +882,7 @@ function pick(obj, keys) {
  *   removed   the job left the helper
  *   error     a HelperError (a refreshUrl that failed, say)
  */
-export class Download extends EventTarget {
+export class Download extends Emitter {
   #helper;
   #files = null;
   #refreshUrl = null;
@@ -815,12 +904,6 @@ export class Download extends EventTarget {
 
   get state() {
     return this.info?.state ?? "unknown";
-  }
-
-  on(type, fn) {
-    const h = (e) => fn(e.detail);
-    this.addEventListener(type, h);
-    return () => this.removeEventListener(type, h);
   }
 
   pause() {
@@ -846,12 +929,12 @@ export class Download extends EventTarget {
    * the folder, so a page can show it instead.
    */
   async openFolder() {
-    await this.#helper.request("POST", `/v1/jobs/${encodeURIComponent(this.id)}/open`);
+    await this.#helper.openFolder(this.id);
   }
 
   /** remove forgets the job in the helper; deleteFiles also deletes its files. */
   async remove({ deleteFiles = false } = {}) {
-    await this.#helper.request("DELETE", `/v1/jobs/${encodeURIComponent(this.id)}${deleteFiles ? "?files=1" : ""}`);
+    await this.#helper.removeJob(this.id, { deleteFiles });
     this.#helper._forget(this.id);
   }
 
@@ -878,14 +961,10 @@ export class Download extends EventTarget {
   }
 
   async #act(action) {
-    const job = await this.#helper.request("POST", `/v1/jobs/${encodeURIComponent(this.id)}/${action}`);
+    const job = await this.#helper.jobAction(this.id, action);
     // While the stream is open its events are newer than this answer.
     if (job && this.#helper.state !== "open") this.#helper._put(job);
     return job;
-  }
-
-  #emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   _configure(files, refreshUrl) {
@@ -894,24 +973,24 @@ export class Download extends EventTarget {
   }
 
   _error(err) {
-    this.#emit("error", err);
+    this._emit("error", err);
   }
 
   _removed() {
     if (this.#wasRemoved) return;
     this.#wasRemoved = true;
-    this.#emit("removed", { id: this.id });
+    this._emit("removed", { id: this.id });
   }
 
   // _update tells listeners what changed between two reports of the job.
   _update(prev, job, msg) {
     this.#wasRemoved = false;
     const p = { total: job.total, done: job.done, speed: job.speed, eta: job.eta, fraction: fraction(job), files: job.files };
-    if (!prev || msg?.type === "job.progress" || prev.done !== job.done || prev.total !== job.total) this.#emit("progress", p);
-    if (!prev || prev.state !== job.state) this.#emit("state", { state: job.state, previous: prev?.state ?? null, job });
+    if (!prev || msg?.type === "job.progress" || prev.done !== job.done || prev.total !== job.total) this._emit("progress", p);
+    if (!prev || prev.state !== job.state) this._emit("state", { state: job.state, previous: prev?.state ?? null, job });
     for (const f of job.files) {
       const old = prev?.files?.[f.index];
-      if (prev && old?.state !== f.state) this.#emit("file", f);
+      if (prev && old?.state !== f.state) this._emit("file", f);
       if (f.state === "url_expired") this.#refresh(f);
     }
     this.#announce(job);
@@ -925,7 +1004,7 @@ export class Download extends EventTarget {
     }
     if (this.#announced === job.state) return;
     this.#announced = job.state;
-    this.#emit(job.state, job);
+    this._emit(job.state, job);
   }
 
   // refresh gets a fresh URL for an expired file from the portal and hands
@@ -944,13 +1023,13 @@ export class Download extends EventTarget {
           const got = await this.#refreshUrl(arg);
           const url = typeof got === "string" ? got : got?.url;
           if (!url) throw new Error("refreshUrl gave no URL");
-          await this.#helper.request("PUT", `/v1/jobs/${encodeURIComponent(this.id)}/files/${file.index}/url`, { url });
+          await this.#helper.setFileUrl(this.id, file.index, url);
           if (this.#files?.[file.index]) this.#files[file.index] = { ...this.#files[file.index], url };
-          this.#emit("refreshed", { index: file.index, name: arg.name });
+          this._emit("refreshed", { index: file.index, name: arg.name });
           return;
         } catch (e) {
           if (tries >= 3 || e?.code === "not_found") {
-            this.#emit("error", new HelperError(Codes.REFRESH_FAILED, `A fresh link for ${file.name} could not be had: ${e?.message ?? e}`, { cause: e }));
+            this._emit("error", new HelperError(Codes.REFRESH_FAILED, `A fresh link for ${file.name} could not be had: ${e?.message ?? e}`, { cause: e }));
             return;
           }
           await sleep(1000 * 2 ** tries);
@@ -1003,11 +1082,11 @@ export function olderThan(version, min) {
  * checking, downloading, waiting, restarting, failed); a helper built
  * without a feed throws "updates_off".
  */
-Helper.prototype.update = function update() {
+Client.prototype.update = function update() {
   return this.request("POST", "/v1/update");
 };
 
 /** updateStatus reports where the helper's update stands, as update() does. */
-Helper.prototype.updateStatus = function updateStatus() {
+Client.prototype.updateStatus = function updateStatus() {
   return this.request("GET", "/v1/update");
 };

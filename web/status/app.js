@@ -1,25 +1,19 @@
 // The helper's status page: every job with its progress, its files and its
 // controls, live over the helper's event stream, in Chinese or English.
-import { connect, fraction } from "./sdk/dlhelper.js";
+import { connect, fraction, Client } from "./sdk/dlhelper.js";
 import { bytes, speed, duration, percent, language, zhFileErrors } from "./sdk/format.js";
+import { $, translate, setBar, jobActions } from "./sdk/ui.js";
 import { strings, zhApiErrors } from "./strings.js";
 
-const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["queued", "running", "waiting"]);
-const ACTIONS = {
-  queued: ["pause", "cancel"],
-  running: ["pause", "cancel"],
-  waiting: ["pause", "cancel"],
-  paused: ["resume", "cancel"],
-  failed: ["retry", "open", "remove"],
-  canceled: ["remove"],
-  completed: ["open", "remove"],
-};
 const MANY_FILES = 8; // jobs with more files start with the list folded
 
 let lang = pickLanguage();
 let t = strings[lang];
 let helper = null;
+// api reaches the helper that served this page before (and while) the
+// event stream is connected.
+const api = new Client(location.origin);
 let settingsOK = false;
 const cards = new Map(); // job id → Card
 const dirty = new Set(); // job ids to draw at the next frame
@@ -30,7 +24,7 @@ const online = () => helper?.state === "open";
 start();
 
 async function start() {
-  translate();
+  translate(t, lang);
   $("pause-all").addEventListener("click", () => run(() => helper.pauseAll()));
   $("resume-all").addEventListener("click", () => run(() => helper.resumeAll()));
   $("open-settings").addEventListener("click", openSettings);
@@ -74,19 +68,10 @@ function switchLanguage() {
   t = strings[lang];
   localStorage.setItem("dlhelper-lang", lang);
   $("toast").classList.remove("show");
-  translate();
+  translate(t, lang);
   for (const c of cards.values()) c.retranslate();
   for (const id of cards.keys()) markDirty(id);
   setConnection(helper?.state ?? "connecting");
-}
-
-function translate() {
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-  for (const el of document.querySelectorAll("[data-t]")) {
-    const v = t[el.dataset.t];
-    if (typeof v === "string") el.textContent = v;
-  }
-  for (const el of document.querySelectorAll("[data-t-title]")) el.title = t[el.dataset.tTitle];
 }
 
 function setConnection(state) {
@@ -103,12 +88,14 @@ function setConnection(state) {
 // restarted no longer knows this page's session cookie, and reconnecting
 // cannot help, so the banner says how to open the page again.
 async function checkSession() {
-  const res = await fetch("/v1/settings", { cache: "no-store" }).catch(() => null);
-  const ended = res?.status === 401;
+  const ended = await api.settings().then(
+    () => false,
+    (err) => err.status === 401,
+  );
   const [head, text] = $("banner").children;
   head.dataset.t = ended ? "loggedOut" : "lost";
   text.dataset.t = ended ? "loggedOutText" : "lostText";
-  translate();
+  translate(t, lang);
 }
 
 // --- Drawing -----------------------------------------------------------------
@@ -256,7 +243,7 @@ class Card {
   }
 
   drawActions(job) {
-    const want = online() ? ACTIONS[job.state] ?? [] : [];
+    const want = online() ? jobActions(job.state) : [];
     const key = want.join();
     if (this.actionsKey === key) return;
     this.actionsKey = key;
@@ -275,7 +262,6 @@ class Card {
 
   async act(action, button) {
     const id = this.job.id;
-    const path = `/v1/jobs/${encodeURIComponent(id)}`;
     // Cancel deletes what was fetched: it takes a second click to confirm.
     if (action === "cancel" && !button.dataset.armed) {
       button.dataset.armed = "1";
@@ -289,9 +275,9 @@ class Card {
       return;
     }
     if (action === "open") return openFolder(this.job);
-    if (action === "remove") return run(() => helper.request("DELETE", path));
+    if (action === "remove") return run(() => helper.removeJob(id));
     button.disabled = true;
-    await run(() => helper.request("POST", `${path}/${action}`));
+    await run(() => helper.jobAction(id, action));
     button.disabled = false;
   }
 
@@ -412,7 +398,7 @@ function drawFile(row, f) {
   const name = row.querySelector(".file-name");
   name.textContent = f.name;
   name.title = f.path || f.name;
-  const frac = f.state === "completed" ? 1 : f.size > 0 ? f.done / f.size : 0;
+  const frac = fraction(f);
   setBar(row.querySelector(".bar"), frac, f.state);
   row.querySelector(".file-size").textContent =
     f.state === "completed" || !(f.size > 0) ? bytes(f.size, lang) : `${percent(frac)} · ${bytes(f.size, lang)}`;
@@ -431,11 +417,6 @@ function drawFile(row, f) {
 function errorText(e) {
   if (lang === "zh") return zhFileErrors[e.code] ?? e.message;
   return e.message;
-}
-
-function setBar(bar, f, state) {
-  bar.dataset.state = state;
-  bar.firstElementChild.style.width = `${(f >= 0 ? Math.min(1, f) : 0) * 100}%`;
 }
 
 function text(tag, s, cls) {
@@ -466,7 +447,7 @@ function apiErrorText(err) {
 // the path is shown and copied instead.
 async function openFolder(job) {
   try {
-    await helper.request("POST", `/v1/jobs/${encodeURIComponent(job.id)}/open`);
+    await helper.openFolder(job.id);
   } catch {
     try {
       await navigator.clipboard.writeText(job.dir);
@@ -488,11 +469,11 @@ function toast(msg, isError = false) {
 }
 
 // --- Settings ------------------------------------------------------------------------
-// GET/PUT /v1/settings: {dir, connections, maxActiveFiles, rateLimit (bytes/s, 0 = none)}.
+// The settings: {dir, connections, maxActiveFiles, rateLimit (bytes/s, 0 = none)}.
 async function openSettings() {
   $("settings-error").hidden = true;
   try {
-    const s = await helper.request("GET", "/v1/settings");
+    const s = await helper.settings();
     settingsOK = true;
     loadedDir = s.dir ?? "";
     $("set-dir").value = loadedDir;
@@ -531,17 +512,17 @@ function drawPortalLink(a, pageUrl) {
 // changed it: a new folder takes new orders only (bridge/API.md).
 let loadedDir = "";
 
-// chooseDir asks the helper for its desktop's folder dialog (POST
-// /v1/settings/dir/choose); the folder chosen applies at once.
+// chooseDir asks the helper for its desktop's folder dialog; the folder
+// chosen applies at once.
 async function chooseDir() {
   $("settings-error").hidden = true;
   try {
-    const r = await helper.request("POST", "/v1/settings/dir/choose");
+    const r = await helper.chooseFolder();
     if (!r.chosen) return;
     loadedDir = r.dir;
     $("set-dir").value = r.dir;
     toast(t.dirChanged);
-    const s = await helper.request("GET", "/v1/settings").catch(() => ({}));
+    const s = await helper.settings().catch(() => ({}));
     $("set-free").textContent = s.free === undefined ? "" : t.freeSpace(bytes(s.free, lang));
   } catch (err) {
     $("settings-error").textContent = apiErrorText(err);
@@ -558,7 +539,7 @@ async function saveSettings() {
   const dir = $("set-dir").value.trim();
   if (!$("set-dir").disabled && dir && dir !== loadedDir) body.dir = dir;
   try {
-    await helper.request("PUT", "/v1/settings", body);
+    await helper.saveSettings(body);
     $("settings").close();
     toast(t.saved);
   } catch (err) {

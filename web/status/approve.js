@@ -3,9 +3,9 @@
 // asks; it cannot be framed (CSP frame-ancestors 'none'), so no page can
 // lay it under its own buttons.
 import { language } from "./sdk/format.js";
-import { words, pendingQuestions, renderQuestion, renderTrusted, errorText } from "./trust.js";
+import { $, translate } from "./sdk/ui.js";
+import { api, words, pendingQuestions, renderQuestion, renderTrusted, errorText } from "./trust.js";
 
-const $ = (id) => document.getElementById(id);
 let lang = (() => {
   const saved = localStorage.getItem("dlhelper-lang");
   return saved === "zh" || saved === "en" ? saved : language();
@@ -13,9 +13,7 @@ let lang = (() => {
 let shown = 0; // questions on screen; while none, the page looks again now and then
 
 function applyWords() {
-  const t = words(lang);
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-  for (const e of document.querySelectorAll("[data-t]")) e.textContent = t[e.dataset.t];
+  translate(words(lang), lang);
 }
 
 function message(text, isError) {
@@ -26,8 +24,7 @@ function message(text, isError) {
 }
 
 async function folder() {
-  const res = await fetch("/v1/settings", { cache: "no-store" }).catch(() => null);
-  const s = res?.ok ? await res.json().catch(() => null) : null;
+  const s = await api.settings().catch(() => null);
   return s?.dir ?? "";
 }
 

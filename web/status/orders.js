@@ -2,14 +2,15 @@
 // whose links dlhelper stopped renewing (the portal revoked it; see
 // bridge/orders.go): the download waits for a link that will not come, and
 // this says why and what to do.
+import { Client } from "./sdk/dlhelper.js";
 import { words } from "./trust.js";
 
 const box = document.getElementById("orders-stopped");
+const api = new Client(location.origin);
 
 async function refresh() {
-  const res = await fetch("/v1/orders", { cache: "no-store" }).catch(() => null);
-  const body = res?.ok ? await res.json().catch(() => null) : null;
-  const stopped = (body?.orders ?? []).filter((o) => o.error);
+  const orders = await api.orders().catch(() => []);
+  const stopped = orders.filter((o) => o.error);
   const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
   const t = words(lang);
   box.replaceChildren(

@@ -3,6 +3,7 @@
 // page's settings show the trusted portals (trusted-settings.js). Every
 // call goes to the helper's own origin with the page's session cookie;
 // the answers carry the one-time nonce the list gave for that question.
+import { Client } from "./sdk/dlhelper.js";
 import { bytes } from "./sdk/format.js";
 import { zhApiErrors } from "./strings.js";
 import { strings } from "./trust-strings.js";
@@ -11,18 +12,8 @@ export function words(lang) {
   return strings[lang] ?? strings.en;
 }
 
-async function call(method, path, body) {
-  const init = { method, cache: "no-store" };
-  if (body !== undefined) {
-    init.headers = { "Content-Type": "application/json" };
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, init);
-  if (res.status === 204) return null;
-  const data = await res.json().catch(() => null);
-  if (!res.ok) throw Object.assign(new Error(data?.error?.message ?? `HTTP ${res.status}`), { code: data?.error?.code ?? "" });
-  return data;
-}
+/** api is the helper that served this page. */
+export const api = new Client(location.origin);
 
 export function errorText(err, lang) {
   return lang === "zh" ? (zhApiErrors[err.code] ?? words(lang).failed) : err.message;
@@ -39,13 +30,13 @@ function when(iso, lang) {
 }
 
 /** pendingQuestions lists the open questions, each with its nonce. */
-export async function pendingQuestions() {
-  return (await call("GET", "/v1/trust-requests")).requests ?? [];
+export function pendingQuestions() {
+  return api.trustRequests();
 }
 
 /** answer sends the user's click: "allow", "once" or "deny". */
 export function answer(q, choice) {
-  return call("POST", `/v1/trust-requests/${encodeURIComponent(q.id)}/decision`, { answer: choice, nonce: q.nonce });
+  return api.answerTrust(q, choice);
 }
 
 /**
@@ -89,7 +80,7 @@ export async function renderTrusted(list, lang, onMessage) {
   const t = words(lang);
   let portals;
   try {
-    portals = (await call("GET", "/v1/trusted")).portals ?? [];
+    portals = await api.trusted();
   } catch (err) {
     onMessage(errorText(err, lang), true);
     return;
@@ -107,7 +98,7 @@ export async function renderTrusted(list, lang, onMessage) {
       b.addEventListener("click", async () => {
         b.disabled = true;
         try {
-          await call("DELETE", `/v1/trusted?origin=${encodeURIComponent(p.origin)}`);
+          await api.untrust(p.origin);
           onMessage(t.removed(p.origin), false);
           await renderTrusted(list, lang, onMessage);
         } catch (err) {

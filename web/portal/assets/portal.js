@@ -2,13 +2,13 @@
 // What a real portal copies is in four places, marked "SDK:" below:
 // connecting from the click, starting the job with a refreshUrl, showing
 // its events, and reattaching to the job when the page opens again.
-import { connect, permissionState, Codes, forgetPairing } from "/sdk/dlhelper.js";
+import { connect, permissionState, Codes, forgetPairing, fraction } from "/sdk/dlhelper.js";
 import { bytes, speed, duration, percent, language, zhFileErrors } from "/sdk/format.js";
+import { $, translate, setBar, jobActions } from "/sdk/ui.js";
 import { strings } from "./strings.js";
 
 const lang = language();
 const t = strings[lang];
-const $ = (id) => document.getElementById(id);
 
 let config = { helperPorts: undefined, installerUrl: "" };
 let order = null; // {id, files: [{name, size, sha256, url}], total, …}
@@ -19,7 +19,8 @@ const jobKey = () => `dlhelper-job:${order.id}`;
 init();
 
 async function init() {
-  translate();
+  translate(t, lang);
+  document.title = `${t.order} · ${t.brand}`;
   [config, order] = await Promise.all([getJSON("/api/config"), getJSON("/api/order")]);
   showOrder();
   $("download").addEventListener("click", onDownloadClick);
@@ -233,7 +234,7 @@ function showOrder() {
 function render() {
   const job = download?.info;
   if (!job) return;
-  const f = job.state === "completed" ? 1 : job.total > 0 ? job.done / job.total : 0;
+  const f = fraction(job) || 0;
   setBar($("total-bar"), f, job.state);
   $("total-percent").textContent = percent(f);
   const parts = [t.of(bytes(job.done, lang), bytes(job.total, lang))];
@@ -276,17 +277,14 @@ function renderJobNotice(job) {
   }
 }
 
+// The page leaves removing a job, and its folder before it completed, to
+// the helper's own status page.
+const notHere = (a, state) => a === "remove" || (a === "open" && state !== "completed");
+
 function renderControls(job) {
   const el = $("job-controls");
-  const want = helper.state !== "open" ? [] : {
-    running: ["pause", "cancel"],
-    queued: ["pause", "cancel"],
-    waiting: ["pause", "cancel"],
-    paused: ["resume", "cancel"],
-    failed: ["retry"],
-    canceled: [],
-    completed: ["openFolder"],
-  }[job.state] ?? [];
+  // "open" is Download.openFolder, its label t.openFolder, its id job-openFolder.
+  const want = helper.state !== "open" ? [] : jobActions(job.state, notHere).map((a) => (a === "open" ? "openFolder" : a));
   const key = want.join(",");
   if (el.dataset.key === key) return;
   el.dataset.key = key;
@@ -362,7 +360,7 @@ function renderRows(job) {
     const row = tbody.children[i];
     const f = job?.files?.[i];
     row.hidden = filter !== "all" && fileGroup(f) !== filter;
-    const frac = f ? (f.state === "completed" ? 1 : f.size > 0 ? f.done / f.size : 0) : 0;
+    const frac = fraction(f) || 0;
     row.dataset.state = f?.state ?? "";
     setBar(row.querySelector(".bar"), frac, f?.state ?? "");
     row.querySelector(".pct").textContent = f ? percent(frac) : "";
@@ -389,11 +387,6 @@ function rowFor(file) {
   a.textContent = t.browserLink;
   a.setAttribute("download", file.name);
   return tr;
-}
-
-function setBar(bar, f, state) {
-  bar.dataset.state = state;
-  bar.firstElementChild.style.width = `${Math.max(0, Math.min(1, f || 0)) * 100}%`;
 }
 
 // --- Notices ---------------------------------------------------------------------
@@ -445,15 +438,6 @@ function link(text, href, cls, external = false) {
     a.rel = "noopener";
   }
   return a;
-}
-
-function translate() {
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-  document.title = `${t.order} · ${t.brand}`;
-  for (const el of document.querySelectorAll("[data-t]")) {
-    const v = t[el.dataset.t];
-    if (typeof v === "string") el.textContent = v;
-  }
 }
 
 async function getJSON(url) {

@@ -4,11 +4,11 @@
 // hands it over directly when the page reaches dlhelper, and through a
 // dlhelper:// link otherwise (the browser blocks the page from it); the
 // page then shows the progress dlhelper reports to the portal's server.
-import { handOver, Codes } from "/sdk/dlhelper.js";
+import { handOver, Codes, fraction } from "/sdk/dlhelper.js";
 import { language, percent } from "/sdk/format.js";
+import { $ } from "/sdk/ui.js";
 import { strings } from "./strings.js";
 
-const $ = (id) => document.getElementById(id);
 const lang = language();
 const t = strings[lang];
 
@@ -63,8 +63,7 @@ async function watch(order) {
       notice("error", t.ticketStoppedTitle, p.error);
       return;
     }
-    const frac = p.total > 0 ? p.done / p.total : 0;
-    $("notice-text").textContent = t.ticketProgress(percent(frac), p.filesDone, p.files);
+    $("notice-text").textContent = t.ticketProgress(percent(fraction(p) || 0), p.filesDone, p.files);
     $("notice-text").hidden = false;
     if (p.state === "completed") {
       $("notice-title").textContent = t.ticketDoneTitle;
