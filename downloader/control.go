@@ -138,6 +138,13 @@ func allIn(files []*file, s FileState) bool {
 func (m *Manager) transition(files []*file, act action) []*file {
 	var changed []*file
 	for _, f := range files {
+		if act.to == FilePaused && f.parked() {
+			// The user's pause outlasts the lost folder: without the
+			// folder's error, the watcher leaves the file alone (park.go).
+			m.setState(f, FilePaused, nil)
+			changed = append(changed, f)
+			continue
+		}
 		if !act.applies(f.rec.State) {
 			continue
 		}

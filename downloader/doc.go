@@ -51,6 +51,10 @@
 // zero; an expired URL parks the file in state url_expired, keeps its bytes
 // and waits for SetURL; a missing object, a full or read-only disk stop that
 // file with a FileError that says what to do, and the rest of the job goes on.
+// A download folder whose drive is pulled or whose network share is lost
+// is the exception: the first file to meet it parks every unfinished file
+// under that folder, paused with CodeFolderUnavailable and its bytes kept,
+// and a watcher resumes them once the folder opens again (park.go).
 //
 // Events are delivered to subscribers without ever blocking a transfer: state
 // changes at once, progress coalesced to about four messages a second per job.

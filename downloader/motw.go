@@ -18,7 +18,7 @@ import (
 // markOfTheWeb marks the file just renamed to t.rel.
 func (t *transfer) markOfTheWeb() {
 	origin := t.f.job.rec.Origin // set when the job was made, never changed
-	if err := markFile(t.place().root, native(t.rel), origin, t.url()); err != nil {
+	if err := markFile(t.place().root.now(), native(t.rel), origin, t.url()); err != nil {
 		t.log.Warn("could not mark the file as downloaded from the internet", "path", t.path, "err", err)
 	}
 }

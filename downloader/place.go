@@ -3,8 +3,8 @@ package downloader
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -20,8 +20,12 @@ import (
 // place is one download root.
 type place struct {
 	dir   string // absolute, cleaned
-	root  *os.Root
+	root  *folderRoot
 	names *nameBook
+	// watched says a watcher waits for the folder to come back; poll is
+	// how often it looks (park.go). Both guarded by Manager.mu.
+	watched bool
+	poll    time.Duration
 }
 
 func openPlace(dir string) (*place, error) {
@@ -29,7 +33,7 @@ func openPlace(dir string) (*place, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &place{dir: dir, root: root}
+	p := &place{dir: dir, root: newFolderRoot(root), poll: defaultFolderPoll}
 	p.names = newNameBook(p.onDisk)
 	return p, nil
 }

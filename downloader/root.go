@@ -135,7 +135,8 @@ func (p *place) sameContent(a, b string) bool {
 }
 
 // restoreFile rebuilds a stored file's paths (restorePath) and queues it
-// again when it was transferring, or renaming, when the process stopped.
+// again when it was transferring, or renaming, when the process stopped,
+// or waiting for its lost folder (park.go), which opened this time.
 // A record that names a path dlhelper would not have chosen fails, with
 // nothing written.
 func (m *Manager) restoreFile(p *place, folder string, fr *fileRecord) {
@@ -144,7 +145,7 @@ func (m *Manager) restoreFile(p *place, folder string, fr *fileRecord) {
 		fr.State, fr.Err, fr.Done, fr.PartID = FileFailed, errDamagedRecord, nil, nil
 		return
 	}
-	if fr.State.active() || p.renamePending(*fr) {
+	if fr.State.active() || p.renamePending(*fr) || fr.parked() {
 		fr.State = FileQueued
 	}
 }

@@ -77,6 +77,7 @@ func (m *Manager) verifying(f *file, freeSlot bool) {
 // the command set; anything else becomes the file's new state.
 func (m *Manager) finish(f *file, t *transfer, err error) {
 	cause := context.Cause(t.ctx)
+	gone := m.folderGone(f, err) // before the lock: it stats the folder
 	m.fin.ended(t)
 	m.mu.Lock()
 	f.xfer = nil
@@ -91,6 +92,8 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 	case errors.Is(cause, errCanceled):
 		m.discardPart(f)
 	case errors.Is(cause, errPaused), errors.Is(cause, errRemoved), errors.Is(cause, errShutdown):
+	case gone:
+		m.parkFile(f)
 	default:
 		fe := describe(err)
 		state := FileFailed
