@@ -21,8 +21,8 @@ func TestSettingsAreReadAndChanged(t *testing.T) {
 	}
 	r := e.do(req{path: "/v1/settings"})
 	r.want(t, http.StatusOK, "")
-	if s := read(r); s.Connections != 8 || s.MaxActiveFiles != 5 {
-		t.Errorf("defaults %+v, want 8 connections and 5 files at once", s)
+	if s := read(r); s.Connections != 0 || s.MaxActiveFiles != 0 {
+		t.Errorf("defaults %+v, want 0 connections and 0 files at once (automatic)", s)
 	}
 	r = e.do(req{method: "PUT", path: "/v1/settings", body: `{"connections":4,"maxActiveFiles":2,"rateLimit":1048576}`})
 	r.want(t, http.StatusOK, "")

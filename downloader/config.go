@@ -13,14 +13,16 @@ type Config struct {
 	StateDir string
 	// Root is the download folder; every job's folder lies below it (required).
 	Root string
-	// Settings are the initial user settings (8 connections, 5 files at once).
+	// Settings are the initial user settings (automatic connections and
+	// files at once).
 	Settings Settings
 	// MinPiece is the smallest range worth its own connection (1 MiB).
 	MinPiece int64
 	// MaxPiece is the largest range one request asks for (16 MiB); a
 	// large file is fetched as a run of such ranges, in order.
 	MaxPiece int64
-	// MaxConnsPerHost caps connections to one host over all files (16).
+	// MaxConnsPerHost is one host's budget of connections over all files
+	// (32, at most 64; budget.go says why and how it is shared).
 	MaxConnsPerHost int
 	// StallTimeout cuts a connection that delivers no bytes for this long (30s).
 	StallTimeout time.Duration
@@ -51,7 +53,8 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MinPiece, 1<<20)
 	setDefault(&c.MaxPiece, 16<<20)
 	c.MaxPiece = max(c.MaxPiece, c.MinPiece)
-	setDefault(&c.MaxConnsPerHost, 16)
+	setDefault(&c.MaxConnsPerHost, defaultConnsPerHost)
+	c.MaxConnsPerHost = min(c.MaxConnsPerHost, maxConnsPerHost)
 	setDefault(&c.StallTimeout, 30*time.Second)
 	setDefault(&c.CheckpointInterval, 2*time.Second)
 	setDefault(&c.ProgressInterval, 250*time.Millisecond)
@@ -69,9 +72,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// withDefaults leaves Connections and MaxActiveFiles at 0, automatic:
+// the host's budget decides (budget.go).
 func (s Settings) withDefaults() Settings {
-	setDefault(&s.Connections, 8)
-	setDefault(&s.MaxActiveFiles, 5)
 	return s
 }
 

@@ -57,6 +57,7 @@ func (fin *finisher) finish(t *transfer) error {
 	if freeSlot {
 		defer fin.release()
 	}
+	t.want.Store(0) // it fetches nothing more: verifying schedules the next
 	t.owner.verifying(t.f, freeSlot)
 	if lf != nil {
 		// Only now, with the next file started in t's slot and expected

@@ -28,7 +28,7 @@ import (
 //	file.saveMu → Manager.mu → finisher.mu   (a record is copied, then committed; the scheduler tells the finisher of a start)
 //	transfer.hashMu → transfer.mu → piece.mu (the hasher reads what is written)
 //
-// The store's, the hub's, hostGate's, etagTrust's, networkWatch's and
+// The store's, the hub's, budgets', etagTrust's, networkWatch's and
 // wakes' locks are leaves: nothing is locked under them.
 type Manager struct {
 	env
@@ -49,7 +49,7 @@ type Manager struct {
 	settings Settings
 	jobs     []*job
 	byID     map[string]*job
-	// running counts files holding one of the MaxActiveFiles download
+	// running counts files holding one of the filesAtOnce download
 	// slots (file.slot).
 	running int
 	// resolve looks up redirect targets (redirect.go); a seam for tests.
@@ -64,7 +64,7 @@ type env struct {
 	cfg     Config
 	log     *slog.Logger
 	limiter *limiter
-	hosts   *hostGate
+	hosts   *budgets
 	fin     *finisher
 	etags   *etagTrust
 	// wakes cuts the requests in flight when the computer wakes (wake.go).
@@ -146,9 +146,9 @@ func New(cfg Config) (*Manager, error) {
 		ctx: ctx, stop: stop, settings: cfg.Settings, byID: map[string]*job{},
 	}
 	m.cfg, m.log, m.limiter = cfg, cfg.Logger, newLimiter(cfg.Settings.RateLimit)
-	m.hosts, m.etags, m.wakes = newHostGate(cfg.MaxConnsPerHost), &etagTrust{}, newWakes()
+	m.hosts, m.etags, m.wakes = newBudgets(cfg.MaxConnsPerHost), &etagTrust{}, newWakes()
 	m.network = newNetworkWatch()
-	m.fin = newFinisher(cfg.MinPiece, cfg.Settings.MaxActiveFiles, &m.wg)
+	m.fin = newFinisher(cfg.MinPiece, m.filesAtOnce(), &m.wg)
 	if err := m.openPlaces(); err != nil {
 		m.closePlaces()
 		st.close()
@@ -318,20 +318,21 @@ func (m *Manager) Settings() Settings {
 }
 
 // SetSettings changes the settings. Connections and MaxActiveFiles of 0
-// keep their value; a RateLimit of 0 means no limit. New connection counts
-// apply to files that start from now on.
+// keep their value and -1 makes them automatic again (0 in Settings); a
+// RateLimit of 0 means no limit. New connection counts apply to files that
+// start from now on.
 func (m *Manager) SetSettings(s Settings) (Settings, error) {
-	if s.Connections < 0 || s.Connections > 64 || s.MaxActiveFiles < 0 || s.MaxActiveFiles > 100 || s.RateLimit < 0 {
-		return Settings{}, invalidf("connections must be 1-64, files at once 1-100 and the speed limit not negative")
+	if s.Connections < -1 || s.Connections > 64 || s.MaxActiveFiles < -1 || s.MaxActiveFiles > maxFilesAtOnce || s.RateLimit < 0 {
+		return Settings{}, invalidf("connections must be 1-64, files at once 1-100 (-1 for automatic) and the speed limit not negative")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s.Connections > 0 {
-		m.settings.Connections = s.Connections
+	if s.Connections != 0 {
+		m.settings.Connections = max(s.Connections, 0)
 	}
-	if s.MaxActiveFiles > 0 {
-		m.settings.MaxActiveFiles = s.MaxActiveFiles
-		m.fin.limit.Store(int64(s.MaxActiveFiles))
+	if s.MaxActiveFiles != 0 {
+		m.settings.MaxActiveFiles = max(s.MaxActiveFiles, 0)
+		m.fin.limit.Store(int64(m.filesAtOnce()))
 	}
 	if s.RateLimit >= 0 {
 		m.settings.RateLimit = s.RateLimit

@@ -347,8 +347,14 @@ func TestSetSettingsValidates(t *testing.T) {
 		t.Errorf("65 connections: %v, want ErrInvalid", err)
 	}
 	s, err := m.SetSettings(Settings{Connections: 4, RateLimit: 1 << 20})
-	if err != nil || s.Connections != 4 || s.RateLimit != 1<<20 || s.MaxActiveFiles != 5 {
+	if err != nil || s.Connections != 4 || s.RateLimit != 1<<20 || s.MaxActiveFiles != 0 { // 0: automatic, kept
 		t.Errorf("SetSettings = %+v, %v", s, err)
+	}
+	if s, err = m.SetSettings(Settings{Connections: -1, MaxActiveFiles: 3, RateLimit: 1 << 20}); err != nil || s.Connections != 0 || s.MaxActiveFiles != 3 {
+		t.Errorf("back to automatic connections: SetSettings = %+v, %v; want 0 connections, 3 files", s, err)
+	}
+	if _, err := m.SetSettings(Settings{MaxActiveFiles: -2}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("-2 files at once: %v, want ErrInvalid", err)
 	}
 }
 

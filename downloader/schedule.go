@@ -3,19 +3,17 @@ package downloader
 import (
 	"context"
 	"errors"
-	"net/url"
-	"sync"
 )
 
-// Download slots: a file holds one of MaxActiveFiles slots from the moment
+// Download slots: a file holds one of filesAtOnce slots from the moment
 // its transfer starts until its bytes are all on disk and the finisher
 // takes it with room to spare (finisher.admit), or until the transfer
 // ends. schedule hands free slots to queued files, oldest job first. A file
 // fetched once more after a checksum mismatch (transfer.run) does so
 // outside the slots: that is rare, and the per-host cap (hostGate) holds.
 
-// schedule starts queued files, oldest job first, while fewer than
-// MaxActiveFiles hold a slot; m.mu must be held.
+// schedule starts queued files, oldest job first, while a slot is free and
+// the file's host has connections to spare (budget.go); m.mu must be held.
 func (m *Manager) schedule() {
 	if m.closed {
 		return
@@ -25,12 +23,13 @@ func (m *Manager) schedule() {
 			j.next++
 		}
 		for _, f := range j.files[j.next:] {
-			if m.running >= m.settings.MaxActiveFiles {
+			if f.rec.State != FileQueued || f.xfer != nil {
+				continue
+			}
+			if m.running >= m.filesAtOnce() || !m.hosts.roomFor(f.url()) {
 				return
 			}
-			if f.rec.State == FileQueued && f.xfer == nil {
-				m.start(f)
-			}
+			m.start(f)
 		}
 	}
 }
@@ -42,12 +41,17 @@ func (m *Manager) start(f *file) {
 	if conns == 0 {
 		conns = m.settings.Connections
 	}
-	if f.job.rec.Sequential {
-		conns = 1
+	auto := conns == 0 // as many as raise the rate, within the host's budget
+	if auto {
+		conns = m.cfg.MaxConnsPerHost
 	}
-	t := newTransfer(m.ctx, &m.env, m, f, &f.rec, conns)
+	if f.job.rec.Sequential {
+		conns, auto = 1, false
+	}
+	t := newTransfer(m.ctx, &m.env, m, f, &f.rec, conns, auto)
 	f.xfer, f.slot = t, true
 	m.running++
+	m.hosts.join(t, m.cfg.MinPiece)
 	m.fin.expect(t)
 	m.setState(f, FileDownloading, nil)
 	m.wg.Add(1)
@@ -68,8 +72,16 @@ func (m *Manager) verifying(f *file, freeSlot bool) {
 	if freeSlot && f.slot {
 		f.slot = false
 		m.running--
-		m.schedule()
 	}
+	m.schedule() // its connections are free too (finisher.finish)
+}
+
+// roomFreed is the transfers' owner.roomFreed: a file wants fewer
+// connections than before, so another may start.
+func (m *Manager) roomFreed() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.schedule()
 }
 
 // finish records how a transfer ended and starts the next files. A transfer
@@ -79,6 +91,7 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 	cause := context.Cause(t.ctx)
 	gone := m.folderGone(f, err) // before the lock: it stats the folder
 	m.fin.ended(t)
+	m.hosts.leave(t)
 	m.mu.Lock()
 	f.xfer = nil
 	if f.slot {
@@ -113,42 +126,4 @@ func (m *Manager) finish(f *file, t *transfer, err error) {
 	if (err == nil && !f.savedCompleted()) || (err != nil && !errors.Is(cause, errShutdown)) {
 		m.saveFile(f)
 	}
-}
-
-// hostGate caps the connections to each host over all files.
-type hostGate struct {
-	perHost int
-	mu      sync.Mutex // guards slots
-	slots   map[string]chan struct{}
-}
-
-func newHostGate(perHost int) *hostGate {
-	return &hostGate{perHost: perHost, slots: map[string]chan struct{}{}}
-}
-
-// acquire takes a connection slot for the URL's host, or fails with ctx.
-func (g *hostGate) acquire(ctx context.Context, rawURL string) (release func(), err error) {
-	ch := g.slot(rawURL)
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	}
-}
-
-// slot returns the semaphore of u's host.
-func (g *hostGate) slot(rawURL string) chan struct{} {
-	host := rawURL
-	if u, err := url.Parse(rawURL); err == nil {
-		host = u.Host
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	ch, ok := g.slots[host]
-	if !ok {
-		ch = make(chan struct{}, g.perHost)
-		g.slots[host] = ch
-	}
-	return ch
 }

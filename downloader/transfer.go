@@ -29,7 +29,16 @@ type transfer struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	exited chan struct{} // closed by Manager.finish once the transfer has stopped
-	conns  int
+	// conns is the most connections the file may use; auto says it starts
+	// with fewer and grows while that pays (budget.go).
+	conns int
+	auto  bool
+	// budget is the host's (budget.go); want is how many connections the
+	// file can use now, written by the transfer, read by the budgets.
+	budget *hostBudget
+	want   atomic.Int32
+	// retire is how many workers are to end after their piece (grow).
+	retire atomic.Int32
 	// candidate says the transfer may still join a set of files hashed
 	// together (lanes.go); guarded by finisher.mu.
 	candidate bool
@@ -76,6 +85,7 @@ type transfer struct {
 	hashed       atomic.Int64
 	hashMu       sync.Mutex
 	kick         chan struct{} // a piece ended: there may be bytes to catch up on
+	idle         chan struct{} // a worker found nothing left to take (grow)
 
 	mu       sync.Mutex
 	queue    []span   // planned, not yet taken, in file order
@@ -93,6 +103,9 @@ type owner interface {
 	// verifying says every byte is on disk and the file is being
 	// finished; with freeSlot its download slot goes to the next file.
 	verifying(f *file, freeSlot bool)
+	// roomFreed says the transfer wants fewer connections than before:
+	// another file may start (budget.go).
+	roomFreed()
 }
 
 // known is what a transfer has learned of its file, for its record.
@@ -108,10 +121,10 @@ type known struct {
 
 // newTransfer makes a transfer of f from what its record says now; the
 // caller holds the lock that guards rec.
-func newTransfer(ctx context.Context, e *env, o owner, f *file, rec *fileRecord, conns int) *transfer {
+func newTransfer(ctx context.Context, e *env, o owner, f *file, rec *fileRecord, conns int, auto bool) *transfer {
 	ctx, cancel := context.WithCancelCause(ctx)
 	return &transfer{
-		env: e, owner: o, f: f, ctx: ctx, cancel: cancel, conns: max(1, conns),
+		env: e, owner: o, f: f, ctx: ctx, cancel: cancel, conns: max(1, conns), auto: auto,
 		exited: make(chan struct{}), spec: rec.Spec,
 		size: rec.Size, etag: rec.ETag, etagNotMD5: rec.ETagNotMD5, ranged: rec.Ranged,
 		path: rec.Path, rel: rec.Rel, partID: rec.PartID, landed: append(spans(nil), rec.Done...),
@@ -224,18 +237,26 @@ func (t *transfer) restart(oneStream bool) error {
 func (t *transfer) fetchAll() error {
 	t.queue, t.inflight = nil, nil // what a failed pass planned is stale
 	t.probed, t.planned = make(chan struct{}), make(chan struct{})
-	t.kick = make(chan struct{}, 1)
+	t.kick, t.idle = make(chan struct{}, 1), make(chan struct{}, 1)
+	t.retire.Store(0)
 	t.probeOnce = sync.Once{}
 	first := t.firstPiece()
+	begin := time.Now()
 	probing := first != nil && first.end >= 0 // read before the worker moves it
 
 	g, ctx := errgroup.WithContext(t.ctx)
 	aidCtx, endAids := context.WithCancel(ctx) // the aids end with the workers
 	defer endAids()
 	var workers sync.WaitGroup
-	work := func(p *piece) {
+	goWork := func(fn func() error) {
 		workers.Add(1)
-		g.Go(func() error { defer workers.Done(); return t.worker(ctx, p) })
+		g.Go(func() error { defer workers.Done(); return fn() })
+	}
+	work := func(p *piece) { goWork(func() error { return t.worker(ctx, p) }) }
+	// grow counts as a worker, so the workers it adds join a group that
+	// is still open.
+	grow := func(running int, window time.Duration) {
+		goWork(func() error { t.grow(ctx, running, window, func() { work(nil) }); return nil })
 	}
 	aid := func() {
 		g.Go(func() error { return t.checkpoints(aidCtx) })
@@ -251,7 +272,7 @@ func (t *transfer) fetchAll() error {
 	}
 	select {
 	case <-t.probed:
-		if err := t.fetchRest(first != nil, probing, work, aid); err != nil {
+		if err := t.fetchRest(first != nil, probing, time.Since(begin), work, grow, aid); err != nil {
 			g.Go(func() error { return err })
 		}
 	case <-ctx.Done():
@@ -289,8 +310,10 @@ func (t *transfer) firstPiece() *piece {
 
 // fetchRest plans what the probe left once the object is known, and starts
 // the workers (work) and, for a probed file of more than one piece, the
-// aids (aid) that fetch it. haveFirst says worker 0 is already running.
-func (t *transfer) fetchRest(haveFirst, probing bool, work func(*piece), aid func()) error {
+// aids (aid) that fetch it, and grow, which adds workers while that pays
+// (budget.go). haveFirst says worker 0 is already running; probe is how
+// long the probe took.
+func (t *transfer) fetchRest(haveFirst, probing bool, probe time.Duration, work func(*piece), grow func(int, time.Duration), aid func()) error {
 	err := t.prepare()
 	close(t.planned)
 	if err != nil {
@@ -298,13 +321,24 @@ func (t *transfer) fetchRest(haveFirst, probing bool, work func(*piece), aid fun
 	}
 	if probing {
 		if t.onePiece() {
+			t.setWant(1, true)
 			return nil
 		}
 		aid()
 	}
-	for range t.extraWorkers(haveFirst) {
+	extra := t.extraWorkers(haveFirst)
+	for range extra {
 		work(nil)
 	}
+	if !t.ranged {
+		t.setWant(1, false) // one stream
+		return nil
+	}
+	workers := extra
+	if haveFirst {
+		workers++
+	}
+	grow(workers, growWindow(probing, probe))
 	return nil
 }
 
@@ -352,6 +386,9 @@ func (t *transfer) extraWorkers(haveFirst bool) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := t.conns
+	if t.auto {
+		n = startConns
+	}
 	if haveFirst {
 		n--
 	}
@@ -384,12 +421,16 @@ func (t *transfer) missing() bool {
 func (t *transfer) worker(ctx context.Context, p *piece) error {
 	for {
 		if p == nil {
+			if t.retired() {
+				return nil
+			}
 			select { // the prober must not find the queue empty before the plan
 			case <-t.planned:
 			case <-ctx.Done():
 				return nil
 			}
 			if p = t.take(); p == nil {
+				t.wakeGrower()
 				return nil
 			}
 		}

@@ -132,10 +132,12 @@ type FileProgress struct {
 
 // Settings are the knobs a user may change while the Manager runs.
 type Settings struct {
-	// Connections per file for new jobs that do not say (default 8).
+	// Connections per file for new jobs that do not say; 0 (the default)
+	// is automatic: 8 to start, more while that raises the file's rate.
 	Connections int `json:"connections"`
-	// MaxActiveFiles is how many files download at once (default 5); as
-	// many more may be verified, synced and renamed meanwhile.
+	// MaxActiveFiles is the most files that download at once; 0 (the
+	// default) lets the hosts' connection budgets decide. As many more may
+	// be verified, synced and renamed meanwhile.
 	MaxActiveFiles int `json:"maxActiveFiles"`
 	// RateLimit in bytes per second over all transfers; 0 means none.
 	RateLimit int64 `json:"rateLimit"`

@@ -43,8 +43,8 @@ func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
 	var origins, hosts listFlag
 	fs.Var(&origins, "allow-origin", "origin of the portal whose pages may use the helper, e.g. https://portal.example.com (repeat for more)")
 	fs.Var(&hosts, "allow-host", "a host jobs may download from, e.g. minio.example.com (repeat for more; default any)")
-	conns := fs.Int("connections", 0, "connections per file, 1-64 (default 8)")
-	files := fs.Int("files", 0, "files downloaded at once, 1-100 (default 5)")
+	conns := fs.Int("connections", 0, "connections per file, 1-64 (default: automatic)")
+	files := fs.Int("files", 0, "files downloaded at once, 1-100 (default: automatic)")
 	limit := fs.Int64("limit", 0, "overall speed limit in bytes per second (default none)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: dlhelper serve [flags]\n\nRuns the local server portal pages talk to, until Ctrl-C. See bridge/API.md.\n\nFlags:")

@@ -480,8 +480,10 @@ async function openSettings() {
     $("set-dir").disabled = s.dir === undefined;
     $("choose-dir").hidden = !s.chooseDir;
     $("set-free").textContent = s.free === undefined ? "" : t.freeSpace(bytes(s.free, lang));
-    $("set-connections").value = s.connections ?? "";
-    $("set-files").value = s.maxActiveFiles ?? "";
+    // 0 is automatic: the helper's connection budget decides (downloader/budget.go).
+    $("set-connections").value = s.connections || "";
+    $("set-files").value = s.maxActiveFiles || "";
+    $("set-connections").placeholder = $("set-files").placeholder = t.automatic;
     $("set-limit").value = s.rateLimit > 0 ? +(s.rateLimit / 1048576).toFixed(2) : "";
     $("set-limit").placeholder = t.unlimited;
   } catch {
@@ -532,8 +534,9 @@ async function chooseDir() {
 
 async function saveSettings() {
   const body = {
-    connections: Number($("set-connections").value) || 0,
-    maxActiveFiles: Number($("set-files").value) || 0,
+    // Empty is automatic: -1 asks for it back (0 would keep the value).
+    connections: Number($("set-connections").value) || -1,
+    maxActiveFiles: Number($("set-files").value) || -1,
     rateLimit: Math.round((Number($("set-limit").value) || 0) * 1048576),
   };
   const dir = $("set-dir").value.trim();
