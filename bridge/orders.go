@@ -288,7 +288,7 @@ func (s *Server) renew(job string, f downloader.FileInfo) {
 				s.stopRefreshing(job, stop)
 				return
 			}
-			s.log.Warn("could not renew a link with the portal", "job", job, "file", f.Index, "try", try+1, "err", err)
+			s.log.Warn("could not renew a link with the portal", "job", job, "index", f.Index, "try", try+1, "err", err)
 			select {
 			case <-s.ctx.Done():
 				return
@@ -343,20 +343,21 @@ func (s *Server) refreshOnce(rec orderRec, f downloader.FileInfo) error {
 	if err := s.m.SetURL(rec.Job, f.Index, ans.URL); err != nil {
 		return fmt.Errorf("use the fresh link: %w", err)
 	}
-	s.log.Info("renewed a link with the portal", "job", rec.Job, "file", f.Index)
+	s.log.Info("renewed a link with the portal", "job", rec.Job, "index", f.Index)
 	return nil
 }
 
 // stopRefreshing records why the portal's links are no longer renewed.
 func (s *Server) stopRefreshing(job string, why *portalRefused) {
 	msg := fmt.Sprintf("the portal no longer renews this order's links (%v); start the download again from the portal", why)
+	// Logged first: whoever sees the order's error may read the log.
+	s.log.Error("stopped renewing an order's links", "job", job, "err", why)
 	s.orders.mu.Lock()
 	if r := s.orders.byJob[job]; r != nil {
 		r.Error = msg
 		_ = s.orders.saveLocked()
 	}
 	s.orders.mu.Unlock()
-	s.log.Error("stopped renewing an order's links", "job", job, "err", why)
 	s.report(job, true) // the portal's page can tell the customer
 }
 
