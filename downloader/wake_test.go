@@ -2,15 +2,12 @@ package downloader
 
 import (
 	"crypto/rand"
-	"io"
-	"net"
 	"net/url"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"dlhelper/internal/faultserver"
+	"dlhelper/internal/testenv"
 )
 
 func TestSleptNoticesAJumpOfEitherClock(t *testing.T) {
@@ -59,101 +56,14 @@ func TestOneWakeReportedTwiceIsHandledOnce(t *testing.T) {
 	}
 }
 
-// sleepyRelay forwards TCP to a server until it sleeps: from then on the
-// connections it had carry nothing, as TCP connections do after a laptop
-// slept and its Wi-Fi or NAT forgot them, while new ones work.
-type sleepyRelay struct {
-	addr    string
-	ln      net.Listener
-	mu      sync.Mutex
-	pairs   []*atomic.Bool // per connection: dead
-	wg      sync.WaitGroup
-	closing chan struct{}
-	asleep  atomic.Bool
-	// flowed is closed when the server's bytes first reach the client over
-	// a connection made after the sleep.
-	flowed chan struct{}
-	once   sync.Once
-}
-
-func newSleepyRelay(t *testing.T, upstream string) *sleepyRelay {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &sleepyRelay{addr: ln.Addr().String(), ln: ln, closing: make(chan struct{}), flowed: make(chan struct{})}
-	r.wg.Add(1)
-	go r.accept(upstream)
-	t.Cleanup(func() { close(r.closing); ln.Close(); r.wg.Wait() })
-	return r
-}
-
-func (r *sleepyRelay) accept(upstream string) {
-	defer r.wg.Done()
-	for {
-		down, err := r.ln.Accept()
-		if err != nil {
-			return
-		}
-		up, err := net.Dial("tcp", upstream)
-		if err != nil {
-			down.Close()
-			continue
-		}
-		dead := new(atomic.Bool)
-		r.mu.Lock()
-		r.pairs = append(r.pairs, dead)
-		r.mu.Unlock()
-		fresh := r.asleep.Load()
-		r.wg.Add(3)
-		go r.pipe(down, up, dead, fresh)
-		go r.pipe(up, down, dead, false)
-		go func() { defer r.wg.Done(); <-r.closing; up.Close(); down.Close() }()
-	}
-}
-
-// pipe copies until the pair dies; then it swallows what comes, silently.
-func (r *sleepyRelay) pipe(dst, src net.Conn, dead *atomic.Bool, fresh bool) {
-	defer r.wg.Done()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !dead.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-			if fresh {
-				r.once.Do(func() { close(r.flowed) })
-			}
-		}
-		if err != nil {
-			if err == io.EOF && !dead.Load() {
-				_ = dst.(*net.TCPConn).CloseWrite()
-			}
-			return
-		}
-	}
-}
-
-// sleep kills every connection open now.
-func (r *sleepyRelay) sleep() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.asleep.Store(true)
-	for _, d := range r.pairs {
-		d.Store(true)
-	}
-}
-
 func TestAWakeReconnectsAtOnceAndTheDownloadGoesOn(t *testing.T) {
 	t.Parallel()
 	data := make([]byte, 16<<20)
 	_, _ = rand.Read(data)
 	srv := faultserver.New(t, data, faultserver.RateLimit(1<<20)) // 1 MiB/s a request: seconds, still running at the sleep
 	u, _ := url.Parse(srv.URL())
-	relay := newSleepyRelay(t, u.Host)
-	u.Host = relay.addr
+	relay := testenv.NewSleepyRelay(t, u.Host)
+	u.Host = relay.Addr
 
 	cfg := testConfig(t)
 	cfg.StallTimeout = time.Hour // only the wake may cut the dead connections
@@ -165,11 +75,11 @@ func TestAWakeReconnectsAtOnceAndTheDownloadGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventJobProgress && ev.Progress.Done > 0 })
-	relay.sleep()
+	relay.Sleep()
 	woke := time.Now()
 	m.onWake(time.Minute)
 	select {
-	case <-relay.flowed:
+	case <-relay.Flowed:
 		t.Logf("bytes flowed again over a new connection %v after the wake", time.Since(woke).Round(time.Millisecond))
 	case <-time.After(30 * time.Second): // a guard against a hang, not a measure
 		t.Fatal("no new connection carried bytes 30 s after the wake")

@@ -3,12 +3,8 @@ package power
 import (
 	"context"
 	"crypto/rand"
-	"io"
 	"log/slog"
-	"net"
 	"net/url"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,8 +34,8 @@ func TestLogindsResumeSignalReconnectsTheDownloadAtOnce(t *testing.T) {
 	_, _ = rand.Read(data)
 	srv := faultserver.New(t, data, faultserver.RateLimit(1<<20)) // seconds: still running at the sleep
 	u, _ := url.Parse(srv.URL())
-	relay := newDeadAfterSleep(t, u.Host)
-	u.Host = relay.addr
+	relay := testenv.NewSleepyRelay(t, u.Host)
+	u.Host = relay.Addr
 
 	m, err := downloader.New(downloader.Config{StateDir: t.TempDir(), Root: t.TempDir(),
 		StallTimeout: time.Hour, // only the resume signal may cut the dead connections
@@ -81,11 +77,11 @@ func TestLogindsResumeSignalReconnectsTheDownloadAtOnce(t *testing.T) {
 		}
 	}
 	emit(true)
-	relay.sleep()
+	relay.Sleep()
 	resumed := time.Now()
 	emit(false)
 	wait(t, spy.woke, "PrepareForSleep(false) reaches the Manager")
-	wait(t, relay.flowed, "bytes flow over a new connection after the resume")
+	wait(t, relay.Flowed, "bytes flow over a new connection after the resume")
 	t.Logf("bytes flowed again over a new connection %v after the resume signal", time.Since(resumed).Round(time.Millisecond))
 
 	for ev := range events(t, sub) {
@@ -114,89 +110,5 @@ func events(t *testing.T, sub *downloader.Subscription) func(func(downloader.Eve
 				return
 			}
 		}
-	}
-}
-
-// deadAfterSleep relays TCP to a server; after sleep the connections it
-// had carry nothing, silently, as after a laptop's sleep, while new ones
-// work. flowed is closed when a new connection first carries bytes.
-type deadAfterSleep struct {
-	addr   string
-	mu     sync.Mutex
-	dead   []*atomic.Bool
-	asleep atomic.Bool
-	flowed chan struct{}
-	once   sync.Once
-}
-
-func newDeadAfterSleep(t *testing.T, upstream string) *deadAfterSleep {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &deadAfterSleep{addr: ln.Addr().String(), flowed: make(chan struct{})}
-	var wg sync.WaitGroup
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			down, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", upstream)
-			if err != nil {
-				down.Close()
-				continue
-			}
-			dead := new(atomic.Bool)
-			r.mu.Lock()
-			r.dead = append(r.dead, dead)
-			conns = append(conns, up, down)
-			r.mu.Unlock()
-			fresh := r.asleep.Load()
-			wg.Go(func() { r.pipe(down, up, dead, false) })
-			wg.Go(func() { r.pipe(up, down, dead, fresh) })
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		r.mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		r.mu.Unlock()
-		wg.Wait()
-	})
-	return r
-}
-
-func (r *deadAfterSleep) pipe(dst, src net.Conn, dead *atomic.Bool, fresh bool) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !dead.Load() {
-			if _, err := dst.Write(buf[:n]); err != nil {
-				return
-			}
-			if fresh {
-				r.once.Do(func() { close(r.flowed) })
-			}
-		}
-		if err != nil {
-			if err == io.EOF && !dead.Load() {
-				_ = dst.(*net.TCPConn).CloseWrite()
-			}
-			return
-		}
-	}
-}
-
-func (r *deadAfterSleep) sleep() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.asleep.Store(true)
-	for _, d := range r.dead {
-		d.Store(true)
 	}
 }
