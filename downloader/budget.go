@@ -1,6 +1,6 @@
 package downloader
 
-// How connections are handed out, all in this file (issue 21).
+// How connections are handed out, all in this file.
 //
 // A host has a budget of connections, Config.MaxConnsPerHost: no more
 // requests than that are in flight to it at once (acquire). Files share it
