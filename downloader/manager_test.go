@@ -358,7 +358,7 @@ func TestSetSettingsValidates(t *testing.T) {
 	}
 }
 
-// A crash after finalize stored the file as completed but before the
+// A crash after the finisher stored the file as completed but before the
 // rename leaves a completed record, a whole verified .part and no final
 // file. The next start verifies the .part again and renames it, fetching
 // nothing; a .part damaged meanwhile fails verification against its ETag
@@ -433,7 +433,7 @@ func TestACompletedFileWhoseRenameDidNotHappenIsRenamedAtStart(t *testing.T) {
 	}
 }
 
-// finalize leaves the folder sync to RemoveJob: before a job's records
+// The finisher leaves the folder sync to RemoveJob: before a job's records
 // are deleted, the folder of its completed files is synced, once, while
 // the records that would redo a lost rename still exist.
 func TestRemoveJobSyncsTheFolderOfCompletedFilesFirst(t *testing.T) {
@@ -634,7 +634,7 @@ func crash(t *testing.T, m *Manager, cfg Config) {
 }
 
 // A file the probe fetches whole is one piece, written in order and
-// synced by finalize: no checkpoint commits it on the way, however slowly
+// synced by the finisher: no checkpoint commits it on the way, however slowly
 // it comes. (A crash loses that piece, as it loses any piece in flight.)
 func TestAFileOfOnePieceIsNotCheckpointed(t *testing.T) {
 	t.Parallel()

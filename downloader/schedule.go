@@ -10,7 +10,7 @@ import (
 // takes it with room to spare (finisher.admit), or until the transfer
 // ends. schedule hands free slots to queued files, oldest job first. A file
 // fetched once more after a checksum mismatch (transfer.run) does so
-// outside the slots: that is rare, and the per-host cap (hostGate) holds.
+// outside the slots: that is rare, and the per-server budget (budget.go) holds.
 
 // schedule starts queued files, oldest job first, while a slot is free and
 // the file's host has connections to spare (budget.go); m.mu must be held.
