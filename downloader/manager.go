@@ -307,6 +307,10 @@ func (m *Manager) Job(id string) (JobInfo, error) {
 	return m.info(j), nil
 }
 
+// Done is closed when Close begins: what watches the Manager on its behalf
+// (the desktop's signals, say) stops with it.
+func (m *Manager) Done() <-chan struct{} { return m.ctx.Done() }
+
 // Fetched returns the body bytes received over the network since New.
 func (m *Manager) Fetched() int64 { return m.fetched.Load() }
 

@@ -677,3 +677,23 @@ func TestALargerFileWaitsForItsCompletedRecord(t *testing.T) {
 		t.Errorf("commits of %v records while a three-piece file downloaded, want its completed record's one", batches)
 	}
 }
+
+// Done lets what watches a Manager on its behalf stop with it.
+func TestDoneClosesWithTheManager(t *testing.T) {
+	t.Parallel()
+	m, err := New(testConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-m.Done():
+		t.Fatal("Done is closed before Close")
+	default:
+	}
+	m.Close()
+	select {
+	case <-m.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done stayed open after Close")
+	}
+}

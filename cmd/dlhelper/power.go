@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 
@@ -39,19 +38,6 @@ func watchDesktop(o serveOptions, m *downloader.Manager, log *slog.Logger) (wait
 // untilClosed returns a context that ends when m closes.
 func untilClosed(m *downloader.Manager) context.Context {
 	ctx, stop := context.WithCancel(context.Background())
-	go func() {
-		defer stop()
-		for {
-			sub := m.Subscribe()
-			var err error
-			for err == nil {
-				_, err = sub.Next(ctx)
-			}
-			sub.Close()
-			if !errors.Is(err, downloader.ErrSlowSubscriber) {
-				return
-			}
-		}
-	}()
+	go func() { <-m.Done(); stop() }()
 	return ctx
 }
