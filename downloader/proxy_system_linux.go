@@ -3,6 +3,7 @@ package downloader
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"net"
 	"net/http"
@@ -74,7 +75,7 @@ func (s desktopSettings) finder() func(*http.Request) (*url.URL, error) {
 		}
 		return (&url.URL{Scheme: "http", User: url.UserPassword(s.user, s.password), Host: addr}).String()
 	}
-	c := httpproxy.Config{HTTPProxy: withUser(s.http), HTTPSProxy: withUser(cmp(s.https, s.http))}
+	c := httpproxy.Config{HTTPProxy: withUser(s.http), HTTPSProxy: withUser(cmp.Or(s.https, s.http))}
 	if c.HTTPProxy == "" && c.HTTPSProxy == "" && s.socks != "" {
 		c.HTTPProxy = "socks5://" + s.socks
 		c.HTTPSProxy = c.HTTPProxy
@@ -85,13 +86,6 @@ func (s desktopSettings) finder() func(*http.Request) (*url.URL, error) {
 	}
 	f := c.ProxyFunc()
 	return func(r *http.Request) (*url.URL, error) { return f(r.URL) }
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func readDesktopProxy() desktopSettings {
