@@ -129,14 +129,7 @@ func TestAnETagThatIsNoMD5CostsNoFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := faultserver.New(t, data, tt.opts...)
-			m := newTestManager(t, testConfig(t))
-			fs := FileSpec{URL: srv.URL(), Name: "chip.zip"}
-			if tt.spec != nil {
-				fs = tt.spec(fs)
-			}
-			j := runJob(t, m, JobSpec{Name: "order", Files: []FileSpec{fs}})
-			f := j.Files[0]
+			f, srv := runOneFile(t, data, tt.opts, tt.spec)
 			if f.State != FileCompleted {
 				t.Fatalf("file ended %s (%+v), want completed", f.State, f.Error)
 			}

@@ -52,14 +52,7 @@ func TestFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := faultserver.New(t, data, tt.opts...)
-			m := newTestManager(t, testConfig(t))
-			fs := FileSpec{URL: srv.URL(), Name: "chip.zip"}
-			if tt.spec != nil {
-				fs = tt.spec(fs)
-			}
-			j := runJob(t, m, JobSpec{Name: "order", Files: []FileSpec{fs}})
-			f := j.Files[0]
+			f, _ := runOneFile(t, data, tt.opts, tt.spec)
 			if tt.want != nil {
 				if f.State != FileCompleted {
 					t.Fatalf("file ended %s (%+v), want completed", f.State, f.Error)
@@ -82,6 +75,21 @@ func TestFaults(t *testing.T) {
 }
 
 func opts(o ...faultserver.Option) []faultserver.Option { return o }
+
+// runOneFile downloads one file, chip.zip, from a faultserver that serves
+// data with opts, its spec changed by edit unless nil, and returns how the
+// file ended and the server.
+func runOneFile(t *testing.T, data []byte, opts []faultserver.Option, edit func(FileSpec) FileSpec) (FileInfo, *faultserver.Server) {
+	t.Helper()
+	srv := faultserver.New(t, data, opts...)
+	m := newTestManager(t, testConfig(t))
+	fs := FileSpec{URL: srv.URL(), Name: "chip.zip"}
+	if edit != nil {
+		fs = edit(fs)
+	}
+	j := runJob(t, m, JobSpec{Name: "order", Files: []FileSpec{fs}})
+	return j.Files[0], srv
+}
 
 func withSHA256(b []byte) func(FileSpec) FileSpec {
 	sum := sha256.Sum256(b)
