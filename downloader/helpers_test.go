@@ -183,3 +183,33 @@ func holdSyncs(t *testing.T, m *Manager, n int) (syncing <-chan string, release 
 	}
 	return ch, release
 }
+
+// stopMidway starts a job of one file, f.bin, from url and closes the
+// Manager once more than 1 MiB of it is in; the job stays in cfg's state.
+func stopMidway(t *testing.T, cfg Config, url string) JobInfo {
+	t.Helper()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := m.Subscribe()
+	j, err := m.Add(JobSpec{Name: "x", Files: []FileSpec{{URL: url, Name: "f.bin"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventJobProgress && ev.Progress.Done > 1<<20 })
+	m.Close()
+	return j
+}
+
+// resumeToEnd opens a Manager on cfg again and returns job id once it
+// ended, failing the test unless it completed.
+func resumeToEnd(t *testing.T, cfg Config, id string) JobInfo {
+	t.Helper()
+	m := newTestManager(t, cfg)
+	got := waitSettled(t, m, m.Subscribe(), id)
+	if got.State != JobCompleted {
+		t.Fatalf("job ended %s: %+v", got.State, got.Files)
+	}
+	return got
+}

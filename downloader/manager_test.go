@@ -134,22 +134,11 @@ func TestAPartDeletedAtRestStartsTheFileOver(t *testing.T) {
 	data := testenv.RandomData(6, 4<<20)
 	srv := faultserver.New(t, data, faultserver.RateLimit(4<<20))
 	cfg := testConfig(t)
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := m.Subscribe()
-	j, _ := m.Add(JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
-	waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventJobProgress && ev.Progress.Done > 1<<20 })
-	m.Close()
+	j := stopMidway(t, cfg, srv.URL())
 	if err := os.Remove(j.Files[0].Path + partSuffix); err != nil {
 		t.Fatal(err)
 	}
-	m = newTestManager(t, cfg)
-	got := waitSettled(t, m, m.Subscribe(), j.ID)
-	if got.State != JobCompleted {
-		t.Fatalf("job ended %s", got.State)
-	}
+	got := resumeToEnd(t, cfg, j.ID)
 	assertFile(t, got.Files[0].Path, data)
 }
 

@@ -120,14 +120,7 @@ func TestAReplacedPartIsNotResumed(t *testing.T) {
 	if err := os.WriteFile(victim, make([]byte, 8<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := m.Subscribe()
-	j, _ := m.Add(JobSpec{Name: "x", Files: []FileSpec{{URL: srv.URL(), Name: "f.bin"}}})
-	waitEvent(t, sub, func(ev Event) bool { return ev.Type == EventJobProgress && ev.Progress.Done > 1<<20 })
-	m.Close()
+	j := stopMidway(t, cfg, srv.URL())
 	part := j.Files[0].Path + partSuffix
 	if err := os.Remove(part); err != nil {
 		t.Fatal(err)
@@ -135,11 +128,7 @@ func TestAReplacedPartIsNotResumed(t *testing.T) {
 	if err := os.Symlink(victim, part); err != nil {
 		t.Fatal(err)
 	}
-	m = newTestManager(t, cfg)
-	got := waitSettled(t, m, m.Subscribe(), j.ID)
-	if got.State != JobCompleted {
-		t.Fatalf("job ended %s", got.State)
-	}
+	got := resumeToEnd(t, cfg, j.ID)
 	assertFile(t, got.Files[0].Path, data)
 	assertFile(t, victim, make([]byte, 8<<20))
 }
