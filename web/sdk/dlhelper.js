@@ -606,7 +606,7 @@ export class Client extends Emitter {
     return this.request("GET", "/v1/settings");
   }
 
-  /** saveSettings changes the settings changes names (helper's own pages). */
+  /** saveSettings changes the settings named in changes (helper's own pages). */
   saveSettings(changes) {
     return this.request("PUT", "/v1/settings", changes);
   }
